@@ -1,0 +1,189 @@
+"""The sklearn facade around a skorch net, shared by every skae estimator.
+
+The estimators are plain ``BaseEstimator`` subclasses: ``__init__`` stores parameters and
+``fit`` builds a fresh skorch ``NeuralNet`` (``net_``) from them. skorch runs the training
+loop and the callbacks; skae validates input, seeds, batches in memory and infers.
+"""
+
+import math
+import warnings
+from contextlib import contextmanager
+from numbers import Integral, Real
+
+import numpy as np
+import torch
+from skorch import NeuralNet
+from skorch.callbacks import Callback, EarlyStopping
+from skorch.dataset import ValidSplit
+from sklearn.base import BaseEstimator
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
+
+OPTIMIZERS = {"adam": torch.optim.Adam, "sgd": torch.optim.SGD}
+INFERENCE_BATCH_SIZE = 1024  # bounds peak memory of transform/predict on 60 000 images
+
+
+class InMemoryLoader:
+    """Mini-batches sliced from whole tensors: a drop-in for skorch's ``DataLoader``.
+
+    A ``DataLoader`` indexes and collates one sample at a time, which dominates the cost of
+    the small models here. Shuffling draws from torch's global RNG, which ``fit`` seeds.
+    """
+
+    def __init__(self, dataset, batch_size=32, shuffle=False):
+        self.X, self.y = _dataset_tensors(dataset)
+        self.batch_size = batch_size
+        self.shuffle = shuffle
+
+    def __len__(self):
+        return -(-len(self.X) // self.batch_size)
+
+    def __iter__(self):
+        n = len(self.X)
+        order = torch.randperm(n) if self.shuffle else torch.arange(n)
+        for batch in order.split(self.batch_size):
+            yield self.X[batch], None if self.y is None else self.y[batch]
+
+
+def _dataset_tensors(dataset):
+    """``(X, y)`` tensors of a skorch ``Dataset`` or of a ``Subset`` of one (validation split)."""
+    indices = getattr(dataset, "indices", None)
+    if indices is None:
+        return dataset.X, dataset.y
+    X, y = dataset.dataset.X, dataset.dataset.y
+    indices = torch.as_tensor(indices)
+    return X[indices], None if y is None else y[indices]
+
+
+class KeepBestOnInterrupt(Callback):
+    """On Ctrl-C, restore the weights of the best finished epoch instead of half-trained ones.
+
+    skorch turns a ``KeyboardInterrupt`` into the end of training; "best" is the lowest
+    validation loss when there is a validation split, else the lowest training loss.
+    """
+
+    def on_train_begin(self, net, **kwargs):
+        self.best_loss_, self.best_weights_, self.in_epoch_ = np.inf, None, False
+
+    def on_epoch_begin(self, net, **kwargs):
+        self.in_epoch_ = True
+
+    def on_epoch_end(self, net, **kwargs):
+        self.in_epoch_ = False
+        last = net.history[-1]
+        loss = last.get("valid_loss", last["train_loss"])
+        if loss < self.best_loss_:
+            self.best_loss_ = loss
+            self.best_weights_ = {k: v.detach().clone() for k, v in net.module_.state_dict().items()}
+
+    def on_train_end(self, net, **kwargs):
+        if self.in_epoch_:
+            message = f"Training interrupted during epoch {len(net.history)}"
+            if self.best_weights_ is not None:
+                net.module_.load_state_dict(self.best_weights_)
+                message += f"; restored the best epoch's weights (loss {self.best_loss_:.4g})"
+            warnings.warn(message + ".", UserWarning)
+        self.best_weights_ = None  # not worth pickling
+
+
+def as_tensor(X):
+    """Share memory with a numpy array when torch may (it refuses read-only buffers)."""
+    X = np.ascontiguousarray(X)
+    return torch.from_numpy(X if X.flags.writeable else X.copy())
+
+
+@contextmanager
+def seeded(random_state, device):
+    """Seed torch from ``random_state`` without touching the caller's global RNG state."""
+    seed = check_random_state(random_state).randint(np.iinfo(np.int32).max)
+    cuda = str(device).startswith("cuda") and torch.cuda.is_available()
+    with torch.random.fork_rng(devices=[torch.device(device)] if cuda else []):
+        torch.manual_seed(seed)
+        yield
+
+
+def resolve_image_shape(image_shape, n_features):
+    """``image_shape`` checked against ``n_features``; ``None`` infers a square or 1xn image."""
+    if image_shape is None:
+        side = math.isqrt(n_features)
+        return (1, side, side) if side * side == n_features else (1, 1, n_features)
+    image_shape = tuple(int(d) for d in image_shape)
+    if len(image_shape) != 3 or math.prod(image_shape) != n_features:
+        raise ValueError(
+            f"X has {n_features} features per sample but image_shape={image_shape} needs "
+            f"{math.prod(image_shape)} (channels x height x width). Flatten each image to "
+            "one row, or set image_shape (None infers a square single-channel image)."
+        )
+    return image_shape
+
+
+class TorchEstimator(BaseEstimator):
+    """Base of the skae estimators: parameters and plumbing shared by all of them."""
+
+    _parameter_constraints = {
+        "lr": [Interval(Real, 0, None, closed="neither")],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "max_epochs": [Interval(Integral, 0, None, closed="left")],
+        "optimizer": [StrOptions(set(OPTIMIZERS)), type],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither"), None],
+        "patience": [Interval(Integral, 1, None, closed="left"), None],
+        "device": [str, torch.device],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+    }
+
+    def _net(self, module, net_class=NeuralNet, stratify=False, callbacks=(), **net_params):
+        """A skorch ``NeuralNet`` wired from the estimator's parameters."""
+        optimizer = OPTIMIZERS.get(self.optimizer, self.optimizer)
+        callbacks = [("keep_best_on_interrupt", KeepBestOnInterrupt()), *callbacks]
+        train_split = None  # by default every given sample trains: no hidden 20 % hold-out
+        if self.validation_fraction is not None:
+            train_split = ValidSplit(
+                self.validation_fraction, stratified=stratify, random_state=0
+            )
+            if self.patience is not None:
+                callbacks.append(
+                    ("early_stopping", EarlyStopping(patience=self.patience, load_best=True))
+                )
+        return net_class(
+            module,
+            optimizer=optimizer,
+            lr=self.lr,
+            batch_size=self.batch_size,
+            max_epochs=self.max_epochs,
+            train_split=train_split,
+            iterator_train=InMemoryLoader,
+            iterator_train__shuffle=True,
+            iterator_valid=InMemoryLoader,
+            callbacks=callbacks,
+            device=self.device,
+            verbose=self.verbose,
+            **net_params,
+        )
+
+    def _fit_net(self, net, X, y=None):
+        """Initialise and train ``net`` reproducibly; store it as ``net_``."""
+        with seeded(self.random_state, self.device):
+            net.initialize()
+            if self.max_epochs > 0:
+                net.partial_fit(X, y)  # fit() would initialise a second time
+        self.net_ = net
+        finished = [epoch for epoch in net.history if "train_loss" in epoch]
+        self.loss_curve_ = [epoch["train_loss"] for epoch in finished]
+        self.validation_loss_curve_ = [e["valid_loss"] for e in finished if "valid_loss" in e]
+        self.n_epochs_ = len(finished)
+        return self
+
+    @torch.inference_mode()
+    def _infer(self, fn, X):
+        """Apply ``fn`` to ``X`` (float32 array) in eval mode, batch by batch; numpy out."""
+        module = self.net_.module_
+        was_training = module.training
+        module.eval()
+        device = self.net_.device  # may differ from self.device after loading without CUDA
+        try:
+            X = as_tensor(X)
+            outputs = [fn(batch.to(device)).cpu() for batch in X.split(INFERENCE_BATCH_SIZE)]
+        finally:
+            module.train(was_training)
+        return torch.cat(outputs).numpy()
