@@ -2,6 +2,26 @@
 
 from ._autoencoder import ConvAETransformer
 from ._classifiers import CNNClassifier, SoftmaxClassifier
+from ._study import (
+    PROFILES,
+    Profile,
+    format_summary,
+    make_pipelines,
+    pretrain_autoencoders,
+    run_learning_curve,
+    summarize,
+)
 
-__all__ = ["CNNClassifier", "ConvAETransformer", "SoftmaxClassifier"]
+__all__ = [
+    "CNNClassifier",
+    "ConvAETransformer",
+    "PROFILES",
+    "Profile",
+    "SoftmaxClassifier",
+    "format_summary",
+    "make_pipelines",
+    "pretrain_autoencoders",
+    "run_learning_curve",
+    "summarize",
+]
 __version__ = "0.1.0"

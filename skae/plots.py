@@ -1,0 +1,218 @@
+"""Figures of the studies: each function takes fitted objects or result rows, returns a Figure."""
+
+import numpy as np
+from matplotlib import colormaps
+from matplotlib.figure import Figure
+from sklearn.metrics import ConfusionMatrixDisplay
+from sklearn.model_selection import LearningCurveDisplay
+
+from ._study import PAPER_ACCURACY
+
+__all__ = [
+    "plot_ae_losses",
+    "plot_cnn_train_test",
+    "plot_confusion_matrix",
+    "plot_head_losses",
+    "plot_learning_curves",
+    "plot_reconstructions",
+]
+
+
+def _subplots(nrows=1, ncols=1, **figure_kw):
+    """A Figure outside pyplot's registry: no backend needed, nothing left open."""
+    fig = Figure(**figure_kw)
+    return fig, fig.subplots(nrows, ncols, squeeze=False)
+
+
+def _scores_by_size(rows, pipeline, metric):
+    """``(sizes, scores)`` with scores of shape (n_sizes, n_repeats) for one pipeline."""
+    by_size = {}
+    for row in rows:
+        if row["pipeline"] == pipeline:
+            by_size.setdefault(row["train_size"], []).append(row[metric])
+    sizes = sorted(by_size)
+    n_repeats = min(len(by_size[s]) for s in sizes)
+    return np.array(sizes), np.array([by_size[s][:n_repeats] for s in sizes])
+
+
+def plot_learning_curves(rows, *, metric="test_accuracy", show_paper=True):
+    """Test accuracy against the number of labels, every pipeline (seed-0 Fig. 4).
+
+    Parameters
+    ----------
+    rows : list of dict
+        Cells from :func:`skae.run_learning_curve`.
+    metric : {"test_accuracy", "full_test_accuracy"}, default="test_accuracy"
+        Accuracy on the paper's 350 test images, or on all 10 000.
+    show_paper : bool, default=True
+        Mark the paper's reported accuracies (at 160, 960 and 8000 labels) as crosses.
+
+    Returns
+    -------
+    fig : matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> from skae.plots import plot_learning_curves
+    >>> rows = [{"pipeline": "cnn", "train_size": n, "test_accuracy": a}
+    ...         for n, a in [(160, 0.8), (480, 0.9)]]
+    >>> plot_learning_curves(rows).axes[0].get_xlabel()
+    'labeled training images'
+    """
+    fig, [[ax]] = _subplots(figsize=(8, 5))
+    for i, name in enumerate(dict.fromkeys(row["pipeline"] for row in rows)):
+        color = f"C{i}"
+        sizes, scores = _scores_by_size(rows, name, metric)
+        mean, std = scores.mean(axis=1), scores.std(axis=1)
+        ax.plot(sizes, 100 * mean, color=color, label=name)
+        ax.fill_between(sizes, 100 * (mean - std), 100 * (mean + std), color=color, alpha=0.2)
+        if show_paper and name in PAPER_ACCURACY:
+            paper = PAPER_ACCURACY[name]
+            ax.plot(list(paper), list(paper.values()), "x", color=color, markersize=8)
+    ax.set(xlabel="labeled training images", ylabel="test accuracy (%)", xscale="log")
+    title = "Frozen pretrained encoders vs CNN (band: ±1 std over repeats"
+    ax.set_title(title + (", x: paper)" if show_paper else ")"))
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize="small")
+    fig.tight_layout()
+    return fig
+
+
+def plot_cnn_train_test(rows, pipeline="cnn"):
+    """Train and test accuracy of one pipeline against train size (seed-0 Fig. 3).
+
+    Uses :class:`sklearn.model_selection.LearningCurveDisplay`.
+
+    Parameters
+    ----------
+    rows : list of dict
+        Cells from :func:`skae.run_learning_curve`.
+    pipeline : str, default="cnn"
+        Which pipeline.
+
+    Returns
+    -------
+    fig : matplotlib.figure.Figure
+    """
+    sizes, train_scores = _scores_by_size(rows, pipeline, "train_accuracy")
+    _, test_scores = _scores_by_size(rows, pipeline, "test_accuracy")
+    fig, [[ax]] = _subplots(figsize=(7, 4.5))
+    display = LearningCurveDisplay(
+        train_sizes=sizes, train_scores=train_scores, test_scores=test_scores,
+        score_name="accuracy",
+    )
+    display.plot(ax=ax, score_type="both", std_display_style="fill_between")
+    ax.set_title(f"{pipeline}: train vs test accuracy")
+    fig.tight_layout()
+    return fig
+
+
+def plot_ae_losses(autoencoders):
+    """Training and validation loss per epoch of each autoencoder (seed-0 Fig. 1).
+
+    Parameters
+    ----------
+    autoencoders : dict of str to ConvAETransformer
+        Fitted autoencoders (untrained ones are skipped).
+
+    Returns
+    -------
+    fig : matplotlib.figure.Figure
+    """
+    trained = {name: ae for name, ae in autoencoders.items() if ae.loss_curve_}
+    n = max(1, len(trained))
+    fig, axes = _subplots(1, n, figsize=(4 * n, 3.5))
+    for ax, (name, ae) in zip(axes[0], trained.items()):
+        epochs = np.arange(1, len(ae.loss_curve_) + 1)
+        ax.plot(epochs, ae.loss_curve_, "o-", label="train")
+        if ae.validation_loss_curve_:
+            ax.plot(epochs, ae.validation_loss_curve_, "s--", label="validation")
+        ax.set(title=name, xlabel="epoch", ylabel="loss")
+        ax.legend()
+    fig.tight_layout()
+    return fig
+
+
+def plot_head_losses(rows, pipeline, *, repeat=0, max_curves=8):
+    """Head training loss per epoch, one line per train size (seed-0 Fig. 2, 8-11).
+
+    Parameters
+    ----------
+    rows : list of dict
+        Cells from :func:`skae.run_learning_curve`.
+    pipeline : str
+        Which pipeline (one with a torch head).
+    repeat : int, default=0
+        Which repeat.
+    max_curves : int, default=8
+        At most this many train sizes, evenly spread, for readability.
+
+    Returns
+    -------
+    fig : matplotlib.figure.Figure
+    """
+    cells = sorted(
+        (r for r in rows if r["pipeline"] == pipeline and r["repeat"] == repeat and r["loss_curve"]),
+        key=lambda r: r["train_size"],
+    )
+    keep = np.unique(np.linspace(0, len(cells) - 1, min(max_curves, len(cells))).astype(int))
+    fig, [[ax]] = _subplots(figsize=(7, 4.5))
+    colors = colormaps["viridis"](np.linspace(0, 1, max(1, len(keep))))
+    for color, i in zip(colors, keep):
+        curve = cells[i]["loss_curve"]
+        ax.plot(np.arange(1, len(curve) + 1), curve, color=color, label=f"{cells[i]['train_size']}")
+    ax.set(title=f"{pipeline}: head training loss", xlabel="epoch", ylabel="cross-entropy")
+    ax.legend(title="labels", fontsize="small")
+    fig.tight_layout()
+    return fig
+
+
+def plot_confusion_matrix(model, X, y, *, title=None):
+    """Confusion matrix of a fitted classifier or pipeline (seed-0 Fig. 5).
+
+    Parameters
+    ----------
+    model : fitted classifier
+    X, y : arrays
+        Test images and labels.
+    title : str, default=None
+
+    Returns
+    -------
+    fig : matplotlib.figure.Figure
+    """
+    fig, [[ax]] = _subplots(figsize=(6, 5.5))
+    display = ConfusionMatrixDisplay.from_estimator(model, X, y, ax=ax, colorbar=False)
+    accuracy = np.trace(display.confusion_matrix) / display.confusion_matrix.sum()
+    ax.set_title(f"{title or ''} accuracy {100 * accuracy:.1f} %".strip())
+    fig.tight_layout()
+    return fig
+
+
+def plot_reconstructions(autoencoder, X, *, n_images=8, title=None):
+    """Original images (top row) and their reconstructions (bottom row) (seed-0 Fig. 6-7).
+
+    Parameters
+    ----------
+    autoencoder : fitted ConvAETransformer
+    X : array of shape (n_samples, n_features)
+        Flattened images; the first ``n_images`` are shown.
+    n_images : int, default=8
+    title : str, default=None
+
+    Returns
+    -------
+    fig : matplotlib.figure.Figure
+    """
+    X = np.asarray(X[:n_images], dtype=np.float32)
+    reconstructed = autoencoder.reconstruct(X)
+    _, height, width = autoencoder.image_shape_
+    fig, axes = _subplots(2, len(X), figsize=(1.2 * len(X), 2.8))
+    for column, (original, rebuilt) in enumerate(zip(X, reconstructed)):
+        for row, image in enumerate((original, rebuilt)):
+            axes[row, column].imshow(image.reshape(height, width), cmap="gray", vmin=0, vmax=1)
+            axes[row, column].axis("off")
+    mse = float(np.mean((reconstructed - X) ** 2))
+    fig.suptitle(f"{title or 'reconstructions'} (top: original, bottom: decoded; MSE {mse:.4f})")
+    fig.tight_layout()
+    return fig
