@@ -12,12 +12,12 @@ from numbers import Integral, Real
 
 import numpy as np
 import torch
-from skorch import NeuralNet
-from skorch.callbacks import Callback, EarlyStopping
-from skorch.dataset import ValidSplit
 from sklearn.base import BaseEstimator
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
+from skorch import NeuralNet
+from skorch.callbacks import Callback, EarlyStopping
+from skorch.dataset import ValidSplit
 
 OPTIMIZERS = {"adam": torch.optim.Adam, "sgd": torch.optim.SGD}
 INFERENCE_BATCH_SIZE = 1024  # bounds peak memory of transform/predict on 60 000 images
@@ -74,7 +74,8 @@ class KeepBestOnInterrupt(Callback):
         loss = last.get("valid_loss", last["train_loss"])
         if loss < self.best_loss_:
             self.best_loss_ = loss
-            self.best_weights_ = {k: v.detach().clone() for k, v in net.module_.state_dict().items()}
+            weights = net.module_.state_dict()
+            self.best_weights_ = {name: w.detach().clone() for name, w in weights.items()}
 
     def on_train_end(self, net, **kwargs):
         if self.in_epoch_:

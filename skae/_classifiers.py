@@ -4,12 +4,12 @@ from numbers import Real
 
 import numpy as np
 import torch
-from skorch.callbacks import GradientNormClipping
 from sklearn.base import ClassifierMixin, _fit_context
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
+from skorch.callbacks import GradientNormClipping
 
 from ._base import TorchEstimator, as_tensor, resolve_image_shape
 from ._modules import MLPHead, SmallCNN

@@ -8,7 +8,6 @@ a 1x1x5 table row (as fed by sklearn's estimator checks) becomes a 1x4x8 image.
 
 import math
 
-import torch
 from torch import nn
 from torch.nn import functional as F
 

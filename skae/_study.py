@@ -265,7 +265,7 @@ def run_learning_curve(
     )
     with log.open("a") as file:
         for i, cell in enumerate(cells, 1):
-            cell["profile"] = asdict(profile)
+            cell["profile"] = _as_json(profile)
             file.write(json.dumps(cell) + "\n")
             file.flush()
             done[cell["pipeline"], cell["train_size"], cell["repeat"]] = cell
@@ -289,8 +289,13 @@ def _read_cells(log, profile):
     return {
         (c["pipeline"], c["train_size"], c["repeat"]): c
         for c in cells
-        if c.get("profile") == json.loads(json.dumps(asdict(profile)))
+        if c.get("profile") == _as_json(profile)
     }
+
+
+def _as_json(profile):
+    """The profile as it reads back from JSON (tuples become lists)."""
+    return json.loads(json.dumps(asdict(profile)))
 
 
 def _write_tables(rows, out):

@@ -121,8 +121,8 @@ def fetch_mnist(*, data_home=None, subset="train", download_if_missing=True, ret
     Examples
     --------
     >>> from skae.datasets import fetch_mnist
-    >>> X, y = fetch_mnist(subset="test", return_X_y=True)  # doctest: +SKIP
-    >>> X.shape, X.dtype, y[:5]  # doctest: +SKIP
+    >>> X, y = fetch_mnist(subset="test", return_X_y=True)
+    >>> X.shape, X.dtype, y[:5]
     ((10000, 784), dtype('float32'), array([7, 2, 1, 0, 4]))
     """
     return _fetch(
@@ -163,8 +163,8 @@ def fetch_fashion_mnist(
     Examples
     --------
     >>> from skae.datasets import fetch_fashion_mnist
-    >>> fashion = fetch_fashion_mnist(subset="test")  # doctest: +SKIP
-    >>> fashion.target_names[:3]  # doctest: +SKIP
+    >>> fashion = fetch_fashion_mnist(subset="test")
+    >>> fashion.target_names[:3]
     ['T-shirt/top', 'Trouser', 'Pullover']
     """
     return _fetch(

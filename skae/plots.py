@@ -151,10 +151,8 @@ def plot_head_losses(rows, pipeline, *, repeat=0, max_curves=8):
     -------
     fig : matplotlib.figure.Figure
     """
-    cells = sorted(
-        (r for r in rows if r["pipeline"] == pipeline and r["repeat"] == repeat and r["loss_curve"]),
-        key=lambda r: r["train_size"],
-    )
+    cells = [r for r in rows if (r["pipeline"], r["repeat"]) == (pipeline, repeat)]
+    cells = sorted((r for r in cells if r["loss_curve"]), key=lambda r: r["train_size"])
     keep = np.unique(np.linspace(0, len(cells) - 1, min(max_curves, len(cells))).astype(int))
     fig, [[ax]] = _subplots(figsize=(7, 4.5))
     colors = colormaps["viridis"](np.linspace(0, 1, max(1, len(keep))))

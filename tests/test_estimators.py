@@ -8,12 +8,12 @@ import joblib
 import numpy as np
 import pytest
 import torch
-from skorch.callbacks import Callback
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 from sklearn.frozen import FrozenEstimator
 from sklearn.model_selection import GridSearchCV, ShuffleSplit, learning_curve
 from sklearn.pipeline import Pipeline
+from skorch.callbacks import Callback
 
 from skae import CNNClassifier, ConvAETransformer, SoftmaxClassifier
 
@@ -75,9 +75,8 @@ def test_fit_leaves_global_torch_rng_alone():
 
 def test_frozen_pipeline_under_learning_curve_and_grid_search(fitted_ae, mnist_small):
     X, y = mnist_small[0], mnist_small[1]
-    pipe = Pipeline(
-        [("ae", FrozenEstimator(fitted_ae)), ("clf", SoftmaxClassifier(lr=1e-2, max_epochs=10, random_state=0))]
-    )
+    head = SoftmaxClassifier(lr=1e-2, max_epochs=10, random_state=0)
+    pipe = Pipeline([("ae", FrozenEstimator(fitted_ae)), ("clf", head)])
     weights_before = fitted_ae.transform(X[:10])
     sizes, train_scores, test_scores = learning_curve(
         pipe, X, y, train_sizes=[100, 300], cv=ShuffleSplit(2, test_size=200, random_state=0)
@@ -101,9 +100,8 @@ def test_grid_search_tunes_autoencoder_without_labels(mnist_small):
 
 def test_joblib_round_trip_in_fresh_process(fitted_ae, mnist_small, tmp_path):
     X, y = mnist_small[0][:200], mnist_small[1][:200]
-    pipe = Pipeline(
-        [("ae", FrozenEstimator(fitted_ae)), ("clf", SoftmaxClassifier(max_epochs=2, random_state=0))]
-    ).fit(X, y)
+    head = SoftmaxClassifier(max_epochs=2, random_state=0)
+    pipe = Pipeline([("ae", FrozenEstimator(fitted_ae)), ("clf", head)]).fit(X, y)
     np.save(tmp_path / "X.npy", X)
     joblib.dump(pipe, tmp_path / "model.joblib")
     script = (

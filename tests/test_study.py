@@ -1,0 +1,70 @@
+"""The learning-curve study on the tiny profile (seconds)."""
+
+import json
+
+import pytest
+from matplotlib.figure import Figure
+
+from skae import PROFILES, format_summary, run_learning_curve, summarize
+from skae._cli import main
+from skae.plots import plot_cnn_train_test, plot_head_losses, plot_learning_curves
+
+PIPELINES = ["sparse_ae_mnist", "cnn", "raw_pixels_logreg"]
+
+
+@pytest.fixture(scope="module")
+def study(tmp_path_factory):
+    out = tmp_path_factory.mktemp("study")
+    rows = run_learning_curve("tiny", out=out, pipelines=PIPELINES, verbose=0)
+    return out, rows
+
+
+def test_cells_and_tables(study):
+    out, rows = study
+    profile = PROFILES["tiny"]
+    assert len(rows) == len(PIPELINES) * len(profile.train_sizes) * profile.n_repeats
+    assert {row["pipeline"] for row in rows} == set(PIPELINES)
+    assert all(0 <= row["test_accuracy"] <= 1 for row in rows)
+    raw = summarize(rows)["raw_pixels_logreg"]
+    assert raw[80][0] > 0.5  # logistic regression on 80 digits is far above chance
+    assert (out / "learning_curve.csv").read_text().startswith("pipeline,train_size,repeat")
+    assert len(json.loads((out / "learning_curve.json").read_text())) == len(rows)
+    assert "sparse_ae_mnist" in format_summary(rows)
+    assert any(row["loss_curve"] for row in rows if row["pipeline"] == "cnn")
+
+
+def test_resume_recomputes_nothing(study, capsys):
+    out, rows = study
+    again = run_learning_curve("tiny", out=out, pipelines=PIPELINES, verbose=1)
+    assert f"{len(rows)} cells already done, 0 to run" in capsys.readouterr().out
+    assert again == rows
+
+
+def test_unknown_pipeline_is_rejected(study):
+    with pytest.raises(ValueError, match="Unknown pipelines"):
+        run_learning_curve("tiny", out=study[0], pipelines=["nope"], verbose=0)
+
+
+def test_plots_return_figures(study):
+    _, rows = study
+    for figure in (
+        plot_learning_curves(rows),
+        plot_cnn_train_test(rows),
+        plot_head_losses(rows, "sparse_ae_mnist"),
+    ):
+        assert isinstance(figure, Figure) and figure.axes
+
+
+def test_cli_writes_tables_and_figures(study, capsys):
+    out, _ = study
+    assert main(["learning-curve", "--profile", "tiny", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "full 10 000-image" in printed and "random_encoder" in printed
+    for name in ("learning_curves", "confusion_sparse_ae_mnist_480", "reconstructions_fashion"):
+        assert (out / "figures" / f"{name}.png").stat().st_size > 10_000
+
+
+def test_cli_reports_missing_data(tmp_path, capsys):
+    args = ["learning-curve", "--profile", "tiny", "--out", str(tmp_path), "--data-home"]
+    assert main([*args, str(tmp_path / "empty")]) == 1
+    assert "Could not load" in capsys.readouterr().err
