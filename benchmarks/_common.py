@@ -1,0 +1,54 @@
+"""Helpers shared by the benchmark scripts: interleaved timing, a table, a JSON record."""
+
+import json
+import os
+import platform
+import time
+from pathlib import Path
+
+import torch
+
+RESULTS = Path(__file__).parent / "results"
+
+
+def machine():
+    """What the numbers were measured on."""
+    return {
+        "cpu": platform.processor() or platform.machine(),
+        "cores": os.cpu_count(),
+        "torch_threads": torch.get_num_threads(),
+        "torch": torch.__version__,
+        "python": platform.python_version(),
+    }
+
+
+def interleaved(contenders, repeats):
+    """Run each contender once per round, ``repeats`` rounds; seconds per contender per round.
+
+    Interleaving spreads the machine's noise over all contenders instead of one.
+    """
+    times = {name: [] for name in contenders}
+    for _ in range(repeats):
+        for name, run in contenders.items():
+            start = time.perf_counter()
+            run()
+            times[name].append(time.perf_counter() - start)
+    return times
+
+
+def report(name, claim, rows, extra=None):
+    """Print ``rows`` (list of dicts) as a table and write them to ``results/<name>.json``."""
+    columns = list(rows[0])
+    widths = [max(len(c), *(len(_fmt(r[c])) for r in rows)) for c in columns]
+    print(f"\n{claim}\n")
+    print("  ".join(c.ljust(w) for c, w in zip(columns, widths)))
+    for row in rows:
+        print("  ".join(_fmt(row[c]).ljust(w) for c, w in zip(columns, widths)))
+    RESULTS.mkdir(exist_ok=True)
+    record = {"claim": claim, "machine": machine(), "rows": rows, **(extra or {})}
+    (RESULTS / f"{name}.json").write_text(json.dumps(record, indent=1))
+    print(f"\nwrote {RESULTS / f'{name}.json'}")
+
+
+def _fmt(value):
+    return f"{value:.4g}" if isinstance(value, float) else str(value)
