@@ -91,7 +91,7 @@ class ConvAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Torch
         Epochs completed.
     n_features_in_ : int
         Number of features (pixels) seen during fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (``n_features_in_``,)
         Names of features seen during fit, when ``X`` has string column names.
 
     See Also

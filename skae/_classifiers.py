@@ -53,7 +53,7 @@ _SHARED_PARAMS_DOC = """
         Epochs completed.
     n_features_in_ : int
         Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (``n_features_in_``,)
         Names of features seen during fit, when ``X`` has string column names.
 """
 

@@ -66,6 +66,8 @@ PAPER_ACCURACY = {  # seed-0's reported mean test accuracy (%), at 160 / 960 / 8
     "random_encoder": {160: 56, 960: 73, 8000: 93},
 }
 
+REPORTED_SIZES = (160, 480, 960, 1600, 4000, 8000)  # the comparison table's columns
+
 AUTOENCODERS = {  # name -> (pretraining data, sparsity); the seed's sparse weight is 1e-3
     "ae_mnist": ("mnist", 0.0),
     "sparse_ae_mnist": ("mnist", 1e-3),
@@ -250,13 +252,17 @@ def run_learning_curve(
     )
     log = out / "cells.jsonl"
     done = _read_cells(log, profile)
-    todo = [
-        (name, size, repeat)
-        for name in names
-        for repeat in range(profile.n_repeats)
-        for size in profile.train_sizes
-        if (name, size, repeat) not in done
-    ]
+    # Repeat by repeat, the sizes the paper reports first: a partial run is still a table.
+    todo = sorted(
+        (
+            (name, size, repeat)
+            for name in names
+            for repeat in range(profile.n_repeats)
+            for size in profile.train_sizes
+            if (name, size, repeat) not in done
+        ),
+        key=lambda cell: (cell[2], cell[1] not in REPORTED_SIZES, cell[1], names.index(cell[0])),
+    )
     if verbose:
         print(f"{len(done)} cells already done, {len(todo)} to run ({n_jobs=})")
     cells = joblib.Parallel(n_jobs=n_jobs, return_as="generator_unordered")(

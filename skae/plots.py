@@ -3,10 +3,11 @@
 import numpy as np
 from matplotlib import colormaps
 from matplotlib.figure import Figure
+from matplotlib.ticker import ScalarFormatter
 from sklearn.metrics import ConfusionMatrixDisplay
 from sklearn.model_selection import LearningCurveDisplay
 
-from ._study import PAPER_ACCURACY
+from ._study import PAPER_ACCURACY, REPORTED_SIZES
 
 __all__ = [
     "plot_ae_losses",
@@ -70,6 +71,11 @@ def plot_learning_curves(rows, *, metric="test_accuracy", show_paper=True):
             paper = PAPER_ACCURACY[name]
             ax.plot(list(paper), list(paper.values()), "x", color=color, markersize=8)
     ax.set(xlabel="labeled training images", ylabel="test accuracy (%)", xscale="log")
+    shown = {row["train_size"] for row in rows} | (set(REPORTED_SIZES) if show_paper else set())
+    low, high = min(shown), max(shown)
+    ax.set_xticks(sorted({low, high, *(s for s in REPORTED_SIZES if low <= s <= high)}))
+    ax.set_xticks([], minor=True)
+    ax.xaxis.set_major_formatter(ScalarFormatter())
     title = "Frozen pretrained encoders vs CNN (band: ±1 std over repeats"
     ax.set_title(title + (", x: paper)" if show_paper else ")"))
     ax.grid(alpha=0.3)

@@ -1,0 +1,20 @@
+"""Sphinx configuration of the skae documentation."""
+
+import skae
+
+project = "skae"
+author = "skae developers"
+release = version = skae.__version__
+extensions = [
+    "sphinx.ext.autodoc",
+    "sphinx.ext.autosummary",
+    "sphinx.ext.intersphinx",
+    "numpydoc",
+]
+autosummary_generate = True
+numpydoc_show_class_members = False
+numpydoc_validation_checks = set()
+html_theme = "alabaster"
+exclude_patterns = ["_build"]
+nitpicky = False
+templates_path = ["_templates"]
