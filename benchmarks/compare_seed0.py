@@ -50,8 +50,8 @@ def to_rst(table):
     body = [[row["pipeline"], *(_cell(row.get(s)) for s in sizes)] for row in table]
     widths = [max(len(str(r[i])) for r in [header, *body]) for i in range(len(header))]
     rule = "  ".join("=" * w for w in widths)
-    lines = [rule, "  ".join(h.ljust(w) for h, w in zip(header, widths)), rule]
-    lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths)) for r in body]
+    lines = [rule, "  ".join(h.ljust(w) for h, w in zip(header, widths)).rstrip(), rule]
+    lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in body]
     return "\n".join([*lines, rule, ""])
 
 

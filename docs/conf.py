@@ -18,3 +18,12 @@ html_theme = "alabaster"
 exclude_patterns = ["_build"]
 nitpicky = False
 templates_path = ["_templates"]
+
+
+def _skip_metadata_routing(app, what, name, obj, skip, options):
+    """sklearn generates set_*_request methods whose docstrings cite sklearn's own glossary."""
+    return True if name.startswith("set_") and name.endswith("_request") else None
+
+
+def setup(app):
+    app.connect("autodoc-skip-member", _skip_metadata_routing)

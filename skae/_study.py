@@ -76,7 +76,7 @@ AUTOENCODERS = {  # name -> (pretraining data, sparsity); the seed's sparse weig
 }
 
 
-def pretrain_autoencoders(profile, *, out, data_home=None, device="cpu", verbose=0):
+def pretrain_autoencoders(profile, *, out, data_home=None, n_jobs=1, device="cpu", verbose=0):
     """Fit (or load from ``<out>/autoencoders``) the study's autoencoders.
 
     Parameters
@@ -87,6 +87,8 @@ def pretrain_autoencoders(profile, *, out, data_home=None, device="cpu", verbose
         Output folder; fitted autoencoders are cached in its ``autoencoders`` subfolder.
     data_home : path-like, default=None
         Passed to the data loaders.
+    n_jobs : int, default=1
+        Autoencoders pretrained in parallel with joblib.
     device : str, default="cpu"
         Torch device for pretraining.
     verbose : int, default=0
@@ -99,31 +101,41 @@ def pretrain_autoencoders(profile, *, out, data_home=None, device="cpu", verbose
     """
     folder = Path(out) / "autoencoders"
     folder.mkdir(parents=True, exist_ok=True)
-    loaders = {"mnist": fetch_mnist, "fashion": fetch_fashion_mnist}
-    autoencoders = {}
-    for name, (data, sparsity) in AUTOENCODERS.items():
-        epochs = 0 if name == "random_encoder" else profile.ae_epochs
-        n = profile.n_pretrain
-        path = folder / f"{name}-{data}-{n}-{epochs}epochs.joblib"
-        if path.exists():
-            autoencoders[name] = joblib.load(path)
-            continue
-        X = loaders[data](data_home=data_home, subset="train").data
-        X = X[: n + max(1, n // 59)]  # the seed's 59 000 / 1 000 split
-        ae = ConvAETransformer(
-            sparsity=sparsity,
-            max_epochs=epochs,
-            batch_size=profile.ae_batch_size,
-            validation_fraction=1 - n / len(X),
-            device=device,
-            random_state=0,
-            verbose=verbose,
-        )
-        if verbose:
-            print(f"Pretraining {name} on {n} {data} images for {epochs} epochs")
-        autoencoders[name] = ae.fit(X)
-        joblib.dump(ae, path)
-    return autoencoders
+    n = profile.n_pretrain
+    paths = {
+        name: folder / f"{name}-{data}-{n}-{_ae_epochs(name, profile)}epochs.joblib"
+        for name, (data, _) in AUTOENCODERS.items()
+    }
+    missing = [name for name, path in paths.items() if not path.exists()]
+    joblib.Parallel(n_jobs=n_jobs)(
+        joblib.delayed(_pretrain)(name, paths[name], profile, data_home, device, verbose)
+        for name in missing
+    )
+    return {name: joblib.load(path) for name, path in paths.items()}
+
+
+def _ae_epochs(name, profile):
+    return 0 if name == "random_encoder" else profile.ae_epochs
+
+
+def _pretrain(name, path, profile, data_home, device, verbose):
+    """Fit one of the study's autoencoders and save it to ``path``."""
+    data, sparsity = AUTOENCODERS[name]
+    loader = {"mnist": fetch_mnist, "fashion": fetch_fashion_mnist}[data]
+    n, epochs = profile.n_pretrain, _ae_epochs(name, profile)
+    X = loader(data_home=data_home, subset="train").data[: n + max(1, n // 59)]  # 59 000 / 1 000
+    ae = ConvAETransformer(
+        sparsity=sparsity,
+        max_epochs=epochs,
+        batch_size=profile.ae_batch_size,
+        validation_fraction=1 - n / len(X),
+        device=device,
+        random_state=0,
+        verbose=verbose,
+    )
+    if verbose:
+        print(f"Pretraining {name} on {n} {data} images for {epochs} epochs", flush=True)
+    joblib.dump(ae.fit(X), path)
 
 
 def make_pipelines(autoencoders, profile, *, device="cpu"):
@@ -239,7 +251,7 @@ def run_learning_curve(
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     autoencoders = pretrain_autoencoders(
-        profile, out=out, data_home=data_home, device=device, verbose=verbose
+        profile, out=out, data_home=data_home, n_jobs=n_jobs, device=device, verbose=verbose
     )
     all_pipelines = make_pipelines(autoencoders, profile, device=device)
     names = list(all_pipelines) if pipelines is None else list(pipelines)
