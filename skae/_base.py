@@ -164,6 +164,8 @@ class TorchEstimator(BaseEstimator):
 
     def _fit_net(self, net, X, y=None):
         """Initialise and train ``net`` reproducibly; store it as ``net_``."""
+        if str(self.device).startswith("cuda") and not torch.cuda.is_available():
+            raise ValueError(f"device={self.device!r} was asked for but CUDA is not available.")
         with seeded(self.random_state, self.device):
             net.initialize()
             if self.max_epochs > 0:

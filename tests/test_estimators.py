@@ -237,3 +237,9 @@ def test_cuda_model_loads_on_cpu(fitted_ae, mnist_small, tmp_path):
     joblib.dump(ae, tmp_path / "ae.joblib")
     loaded = joblib.load(tmp_path / "ae.joblib")
     np.testing.assert_allclose(loaded.transform(X), ae.transform(X), atol=1e-5)
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="checks the CPU-only error")
+def test_cuda_without_gpu_is_a_clear_error():
+    with pytest.raises(ValueError, match="CUDA is not available"):
+        SoftmaxClassifier(device="cuda").fit(np.eye(4), [0, 1, 0, 1])
