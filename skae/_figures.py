@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+from matplotlib import pyplot as plt
 from sklearn.base import clone
 
 from ._study import make_pipelines
@@ -71,4 +72,5 @@ def save_study_figures(rows, autoencoders, profile, out, *, data_home=None):
     for name, figure in figures.items():
         paths.append(folder / f"{name}.png")
         figure.savefig(paths[-1], dpi=110)
+        plt.close(figure)
     return paths

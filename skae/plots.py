@@ -2,7 +2,7 @@
 
 import numpy as np
 from matplotlib import colormaps
-from matplotlib.figure import Figure
+from matplotlib import pyplot as plt
 from matplotlib.ticker import ScalarFormatter
 from sklearn.metrics import ConfusionMatrixDisplay
 from sklearn.model_selection import LearningCurveDisplay
@@ -20,9 +20,8 @@ __all__ = [
 
 
 def _subplots(nrows=1, ncols=1, **figure_kw):
-    """A Figure outside pyplot's registry: no backend needed, nothing left open."""
-    fig = Figure(**figure_kw)
-    return fig, fig.subplots(nrows, ncols, squeeze=False)
+    """A pyplot figure (shown inline by notebooks, collected by sphinx-gallery)."""
+    return plt.subplots(nrows, ncols, squeeze=False, **figure_kw)
 
 
 def _scores_by_size(rows, pipeline, metric):
