@@ -98,6 +98,13 @@ def pretrain_autoencoders(profile, *, out, data_home=None, n_jobs=1, device="cpu
     -------
     autoencoders : dict of str to ConvAETransformer
         Fitted autoencoders, keyed by pipeline name.
+
+    Examples
+    --------
+    >>> from skae import PROFILES, pretrain_autoencoders
+    >>> aes = pretrain_autoencoders(PROFILES["tiny"], out="results/tiny")  # doctest: +SKIP
+    >>> sorted(aes)  # doctest: +SKIP
+    ['ae_mnist', 'random_encoder', 'sparse_ae_fashion', 'sparse_ae_mnist']
     """
     folder = Path(out) / "autoencoders"
     folder.mkdir(parents=True, exist_ok=True)
@@ -153,6 +160,16 @@ def make_pipelines(autoencoders, profile, *, device="cpu"):
     Returns
     -------
     pipelines : dict of str to Pipeline
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skae import PROFILES, ConvAETransformer, make_pipelines
+    >>> ae = ConvAETransformer(max_epochs=0).fit(np.zeros((2, 784), np.float32))
+    >>> names = ["ae_mnist", "sparse_ae_mnist", "sparse_ae_fashion", "random_encoder"]
+    >>> pipelines = make_pipelines(dict.fromkeys(names, ae), PROFILES["tiny"])
+    >>> sorted(pipelines)[:3]
+    ['ae_mnist', 'cnn', 'random_encoder']
     """
 
     def softmax():
@@ -362,7 +379,27 @@ def summarize(rows, metric="test_accuracy"):
 
 
 def format_summary(rows, metric="test_accuracy"):
-    """Text table of mean ``metric`` (%) per pipeline (rows) and train size (columns)."""
+    """Text table of mean ``metric`` (%) per pipeline (rows) and train size (columns).
+
+    Parameters
+    ----------
+    rows : list of dict
+        As returned by :func:`run_learning_curve`.
+    metric : str, default="test_accuracy"
+        Column to show.
+
+    Returns
+    -------
+    table : str
+
+    Examples
+    --------
+    >>> from skae import format_summary
+    >>> rows = [{"pipeline": "cnn", "train_size": 160, "test_accuracy": 0.8}]
+    >>> print(format_summary(rows))
+    pipeline                     160
+    cnn                         80.0
+    """
     summary = summarize(rows, metric)
     sizes = sorted({size for by_size in summary.values() for size in by_size})
     lines = [f"{'pipeline':<24}" + "".join(f"{s:>8}" for s in sizes)]
