@@ -1,6 +1,6 @@
 """skae: unsupervised pretraining with autoencoders, as scikit-learn estimators."""
 
-from ._autoencoder import ConvAETransformer
+from ._autoencoder import ConvAETransformer, VAETransformer
 from ._classifiers import CNNClassifier, SoftmaxClassifier
 from ._study import (
     PROFILES,
@@ -23,5 +23,6 @@ __all__ = [
     "pretrain_autoencoders",
     "run_learning_curve",
     "summarize",
+    "VAETransformer",
 ]
 __version__ = "0.1.0"

@@ -1,26 +1,41 @@
-"""Convolutional autoencoder as a scikit-learn transformer."""
+"""Convolutional autoencoders (plain, sparse, denoising, variational) as sklearn transformers."""
 
-from numbers import Real
+import math
+from numbers import Integral, Real
 
 import numpy as np
 import torch
 from sklearn.base import ClassNamePrefixFeaturesOutMixin, TransformerMixin, _fit_context
 from sklearn.utils import check_array
-from sklearn.utils._param_validation import Interval
+from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 from skorch import NeuralNet
 from skorch.utils import to_tensor
 
-from ._base import TorchEstimator, as_tensor, resolve_image_shape
-from ._modules import POOLING, ConvAE, padded_shape
+from ._base import TorchEstimator, as_tensor, resolve_image_shape, seeded
+from ._modules import ConvAE, DenseConvAE
+from .noise import NOISE_TYPES, corrupt
 
 
 class AutoencoderNet(NeuralNet):
-    """skorch net whose loss is the reconstruction error plus an optional sparsity penalty."""
+    """skorch net for autoencoders: optional input noise while training, sparsity penalty.
 
-    def __init__(self, *args, sparsity=0.0, **kwargs):
+    The loss always compares the reconstruction with the clean input ``X``.
+    """
+
+    def __init__(self, *args, sparsity=0.0, noise=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.sparsity = sparsity
+        self.noise = noise
+
+    def train_step_single(self, batch, **fit_params):
+        X, _ = batch
+        self._set_training(True)
+        inputs = corrupt(X, self.noise) if self.noise else X  # denoising: noisy in, clean out
+        y_pred = self.infer(inputs, **fit_params)
+        loss = self.get_loss(y_pred, None, X=X, training=True)
+        loss.backward()
+        return {"loss": loss, "y_pred": y_pred}
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
         reconstruction, code = y_pred
@@ -28,6 +43,20 @@ class AutoencoderNet(NeuralNet):
         if self.sparsity > 0:  # L1 on the code activations: the seed's sparse AE
             loss = loss + self.sparsity * code.abs().mean()
         return loss
+
+
+class VAENet(AutoencoderNet):
+    """skorch net with the VAE loss of seed-1: squared error + beta * KL, per image."""
+
+    def __init__(self, *args, beta=1.0, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.beta = beta
+
+    def get_loss(self, y_pred, y_true, X=None, training=False):
+        reconstruction, (mu, log_var) = y_pred
+        squared_error = ((reconstruction - to_tensor(X, device=self.device)) ** 2).sum(dim=1)
+        kl = -0.5 * (1 + log_var - mu**2 - log_var.exp()).sum(dim=1)  # KL(N(mu, sigma) || N(0, 1))
+        return (squared_error + self.beta * kl).mean()
 
 
 class ConvAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, TorchEstimator):
@@ -39,9 +68,20 @@ class ConvAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Torch
     instance in :class:`sklearn.frozen.FrozenEstimator` so that ``learning_curve`` or
     ``GridSearchCV`` reuse the pretrained encoder instead of refitting it.
 
-    With ``max_epochs=0`` the autoencoder is never trained: ``transform`` then computes the
-    features of a randomly initialised encoder (PyTorch's default initialisation, seeded by
-    ``random_state``), the seed study's random-encoder baseline.
+    One class, several autoencoders (options on shared code rather than parallel classes):
+
+    * ``latent_dim=None``: the seed-0 network, conv-pool-conv-pool, a 4x7x7 code;
+    * ``latent_dim=33`` (any int): the seed-1 network, 3 stride-2 convolutions and 2 fully
+      connected layers to a dense code, mirrored by transposed convolutions, sigmoid output,
+      ``dropout`` after each hidden layer;
+    * ``sparsity>0``: a sparse autoencoder (L1 penalty on the code);
+    * ``noise="gaussian"|"salt_pepper"|"speckle"``: a denoising autoencoder, corrupted inputs
+      while training, loss against the clean images (see :mod:`skae.noise`);
+    * ``max_epochs=0``: never trained; ``transform`` then computes the features of a randomly
+      initialised encoder (PyTorch's default initialisation, seeded by ``random_state``), the
+      seed-0 random-encoder baseline.
+
+    :class:`VAETransformer` is the variational version of the dense-latent network.
 
     Parameters
     ----------
@@ -50,11 +90,19 @@ class ConvAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Torch
         ``None`` infers a square single-channel image from the number of features, or a
         ``1 x 1 x n_features`` strip when that is not square. Height and width are zero-padded
         to a multiple of 4 inside the network.
-    channels : tuple of 2 ints, default=(8, 4)
-        Filters of the two encoder convolutions; the second is the number of code maps.
+    latent_dim : int or None, default=None
+        ``None``: the seed-0 convolutional code (4 maps of 7x7 for MNIST). An int: the seed-1
+        dense code of that many features.
+    channels : tuple of int or None, default=None
+        Filters of the encoder convolutions: ``(8, 4)`` for the seed-0 network (the second is
+        the number of code maps), ``(8, 16, 32)`` for the dense-latent one.
+    dropout : float, default=0.0
+        Dropout after each hidden layer of the dense-latent network (``latent_dim`` set).
     sparsity : float, default=0.0
         Weight of the L1 penalty on the code activations (mean absolute activation) added to
         the reconstruction loss. The seed's sparse autoencoder uses ``1e-3``.
+    noise : {"gaussian", "salt_pepper", "speckle"} or None, default=None
+        Corrupt the training inputs (not validation, ``transform`` or ``score`` inputs).
     lr : float, default=1e-3
         Learning rate.
     batch_size : int, default=32
@@ -114,16 +162,22 @@ class ConvAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Torch
     _parameter_constraints = {
         **TorchEstimator._parameter_constraints,
         "image_shape": [tuple, list, None],
-        "channels": [tuple, list],
+        "latent_dim": [Interval(Integral, 1, None, closed="left"), None],
+        "channels": [tuple, list, None],
+        "dropout": [Interval(Real, 0, 1, closed="left")],
         "sparsity": [Interval(Real, 0, None, closed="left")],
+        "noise": [StrOptions(set(NOISE_TYPES)), None],
     }
 
     def __init__(
         self,
         *,
         image_shape=(1, 28, 28),
-        channels=(8, 4),
+        latent_dim=None,
+        channels=None,
+        dropout=0.0,
         sparsity=0.0,
+        noise=None,
         lr=1e-3,
         batch_size=32,
         max_epochs=10,
@@ -135,8 +189,11 @@ class ConvAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Torch
         verbose=0,
     ):
         self.image_shape = image_shape
+        self.latent_dim = latent_dim
         self.channels = channels
+        self.dropout = dropout
         self.sparsity = sparsity
+        self.noise = noise
         self.lr = lr
         self.batch_size = batch_size
         self.max_epochs = max_epochs
@@ -165,19 +222,30 @@ class ConvAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Torch
         """
         X = validate_data(self, X, dtype=np.float32)
         self.image_shape_ = resolve_image_shape(self.image_shape, X.shape[1])
-        net = self._net(
-            ConvAE,
-            net_class=AutoencoderNet,
-            module__image_shape=self.image_shape_,
-            module__channels=tuple(self.channels),
-            criterion=torch.nn.MSELoss,
-            sparsity=float(self.sparsity),
-        )
-        self._fit_net(net, as_tensor(X))
-        _, height, width = padded_shape(self.image_shape_)
-        self._code_shape = (self.channels[-1], height // POOLING, width // POOLING)
-        self._n_features_out = int(np.prod(self._code_shape))
+        self._fit_net(self._build_net(), as_tensor(X))
+        self._n_features_out = math.prod(self.net_.module_.code_shape)
         return self
+
+    def _build_net(self):
+        common = {
+            "criterion": torch.nn.MSELoss,
+            "sparsity": float(self.sparsity),
+            "noise": self.noise,
+            "module__image_shape": self.image_shape_,
+        }
+        if self.latent_dim is None:
+            if self.dropout:
+                raise ValueError("dropout needs the dense-latent network: set latent_dim.")
+            channels = tuple(self.channels or (8, 4))
+            return self._net(ConvAE, AutoencoderNet, module__channels=channels, **common)
+        return self._net(DenseConvAE, AutoencoderNet, **common, **self._dense_module_params())
+
+    def _dense_module_params(self):
+        return {
+            "module__channels": tuple(self.channels or (8, 16, 32)),
+            "module__latent_dim": self.latent_dim,
+            "module__dropout": float(self.dropout),
+        }
 
     def transform(self, X):
         """Encode ``X`` with the frozen encoder.
@@ -249,9 +317,178 @@ class ConvAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Torch
         return self._infer(lambda x: self.net_.module_(x)[0], X)
 
     def _decode_flat(self, z):
-        return self.net_.module_.decode(z.reshape(-1, *self._code_shape))
+        return self.net_.module_.decode(z.reshape(-1, *self.net_.module_.code_shape))
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.transformer_tags.preserves_dtype = ["float32"]
         return tags
+
+
+class VAETransformer(ConvAETransformer):
+    """Variational autoencoder (seed-1) whose ``transform`` returns the posterior mean.
+
+    The dense-latent network of :class:`ConvAETransformer` with a second fully connected head:
+    the encoder outputs mu and log sigma^2 of a diagonal Gaussian, training decodes a sample
+    ``mu + sigma * eps`` (reparameterisation), and the loss per image is the squared
+    reconstruction error summed over pixels plus ``beta`` times
+    ``KL(N(mu, sigma^2) || N(0, I)) = -1/2 sum(1 + log sigma^2 - mu^2 - sigma^2)``.
+    ``transform`` returns mu, so it is deterministic; ``score`` is the negative mean squared
+    error of the reconstruction of mu, comparable with :class:`ConvAETransformer`.
+
+    Parameters
+    ----------
+    image_shape : tuple of 3 ints or None, default=(1, 28, 28)
+        ``(channels, height, width)`` of one flattened image; ``None`` infers it.
+    latent_dim : int, default=33
+        Dimension of the latent space.
+    channels : tuple of int or None, default=None
+        Filters of the encoder convolutions; ``None`` means ``(8, 16, 32)``.
+    dropout : float, default=0.0
+        Dropout after each hidden layer.
+    beta : float, default=1.0
+        Weight of the KL term (``beta > 1``: a beta-VAE).
+    lr : float, default=1e-3
+        Learning rate.
+    batch_size : int, default=32
+        Mini-batch size for training.
+    max_epochs : int, default=10
+        Passes over the training data.
+    optimizer : {"adam", "sgd"} or torch optimizer class, default="adam"
+        Optimizer.
+    validation_fraction : float or None, default=None
+        Fraction of the images held out to report a validation loss.
+    patience : int or None, default=None
+        Early stopping on the validation loss, restoring the best weights.
+    device : str or torch.device, default="cpu"
+        Where to train and infer.
+    random_state : int, RandomState instance or None, default=None
+        Seeds initialisation, sampling of the codes during training and shuffling.
+    verbose : int, default=0
+        ``1`` prints skorch's table of losses after each epoch.
+
+    Attributes
+    ----------
+    net_ : skorch.NeuralNet
+        The trained skorch net; ``net_.module_`` is the :class:`torch.nn.Module`.
+    image_shape_ : tuple of int
+        Image shape used.
+    loss_curve_ : list of float
+        Training loss (squared error + beta KL per image) after each epoch.
+    validation_loss_curve_ : list of float
+        Validation loss after each epoch (empty without ``validation_fraction``).
+    n_epochs_ : int
+        Epochs completed.
+    n_features_in_ : int
+        Number of features (pixels) seen during fit.
+    feature_names_in_ : ndarray of shape (``n_features_in_``,)
+        Names of features seen during fit, when ``X`` has string column names.
+
+    See Also
+    --------
+    ConvAETransformer : Deterministic autoencoders.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skae import VAETransformer
+    >>> X = np.random.default_rng(0).random((64, 784), dtype=np.float32)
+    >>> vae = VAETransformer(latent_dim=2, max_epochs=1, random_state=0).fit(X)
+    >>> vae.transform(X[:3]).shape
+    (3, 2)
+    >>> vae.sample(5, random_state=0).shape
+    (5, 784)
+    >>> vae.interpolate(X[0], X[1], steps=7).shape
+    (7, 784)
+    """
+
+    _parameter_constraints = {
+        **TorchEstimator._parameter_constraints,
+        "image_shape": [tuple, list, None],
+        "latent_dim": [Interval(Integral, 1, None, closed="left")],
+        "channels": [tuple, list, None],
+        "dropout": [Interval(Real, 0, 1, closed="left")],
+        "beta": [Interval(Real, 0, None, closed="left")],
+    }
+
+    def __init__(
+        self,
+        *,
+        image_shape=(1, 28, 28),
+        latent_dim=33,
+        channels=None,
+        dropout=0.0,
+        beta=1.0,
+        lr=1e-3,
+        batch_size=32,
+        max_epochs=10,
+        optimizer="adam",
+        validation_fraction=None,
+        patience=None,
+        device="cpu",
+        random_state=None,
+        verbose=0,
+    ):
+        self.image_shape = image_shape
+        self.latent_dim = latent_dim
+        self.channels = channels
+        self.dropout = dropout
+        self.beta = beta
+        self.lr = lr
+        self.batch_size = batch_size
+        self.max_epochs = max_epochs
+        self.optimizer = optimizer
+        self.validation_fraction = validation_fraction
+        self.patience = patience
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
+
+    def _build_net(self):
+        return self._net(
+            DenseConvAE,
+            VAENet,
+            criterion=torch.nn.MSELoss,  # skorch requires one; VAENet.get_loss does the work
+            beta=float(self.beta),
+            module__image_shape=self.image_shape_,
+            module__variational=True,
+            **self._dense_module_params(),
+        )
+
+    def sample(self, n_samples=1, *, random_state=None):
+        """Decode codes drawn from the prior N(0, I): new images.
+
+        Parameters
+        ----------
+        n_samples : int, default=1
+            Number of images.
+        random_state : int, RandomState instance or None, default=None
+            Seeds the draw.
+
+        Returns
+        -------
+        X : ndarray of shape (n_samples, n_features), dtype float32
+            Generated flattened images in [0, 1].
+        """
+        check_is_fitted(self)
+        with seeded(random_state, "cpu"):
+            codes = torch.randn(n_samples, self.latent_dim).numpy()
+        return self._infer(self.net_.module_.decode, codes)
+
+    def interpolate(self, x_start, x_end, steps=10):
+        """Decode evenly spaced points on the line between the codes (mu) of two images.
+
+        Parameters
+        ----------
+        x_start, x_end : array-like of shape (n_features,)
+            Two flattened images.
+        steps : int, default=10
+            Number of images, ``x_start``'s reconstruction first, ``x_end``'s last.
+
+        Returns
+        -------
+        X : ndarray of shape (steps, n_features), dtype float32
+        """
+        ends = self.transform(np.vstack([np.ravel(x_start), np.ravel(x_end)]))
+        weights = np.linspace(0.0, 1.0, steps, dtype=np.float32)[:, None]
+        return self.inverse_transform((1 - weights) * ends[0] + weights * ends[1])

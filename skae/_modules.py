@@ -8,6 +8,7 @@ a 1x1x5 table row (as fed by sklearn's estimator checks) becomes a 1x4x8 image.
 
 import math
 
+import torch
 from torch import nn
 from torch.nn import functional as F
 
@@ -49,6 +50,8 @@ class ConvAE(nn.Module):
             nn.Conv2d(c2, c1, 3, padding=1), nn.ReLU(), nn.Upsample(scale_factor=2),
             nn.Conv2d(c1, in_ch, 3, padding=1),  # (B, C, H, W) padded
         )
+        _, h, w = padded_shape(self.image_shape)
+        self.code_shape = (c2, h // POOLING, w // POOLING)
 
     def encode(self, x):
         """Flat inputs -> code feature maps (B, c2, H/4, W/4)."""
@@ -62,6 +65,91 @@ class ConvAE(nn.Module):
     def forward(self, x):
         code = self.encode(x)
         return self.decode(code), code
+
+
+def _halved(size, times):
+    """Spatial size after ``times`` stride-2 convolutions with padding 1: ceil-halving."""
+    for _ in range(times):
+        size = (size + 1) // 2
+    return size
+
+
+class DenseConvAE(nn.Module):
+    """Seed-1 autoencoder: 3 stride-2 convolutions, then 2 fully connected layers to the code.
+
+    Encoder: conv(C->8) conv(8->16) conv(16->32), each 3x3 stride 2 + ReLU + dropout, flatten,
+    linear(->64) ReLU dropout, linear(->latent_dim) with no activation. The decoder mirrors it
+    with transposed convolutions and ends in a sigmoid (pixels in [0, 1]); its output is
+    cropped to the image size (28 -> 14 -> 7 -> 4 on the way down, 4 -> 32 on the way up).
+
+    With ``variational=True`` a second copy of the fully connected segment outputs
+    log sigma^2 beside mu (the VAE); ``forward`` then samples the code while training.
+    """
+
+    def __init__(
+        self,
+        image_shape=(1, 28, 28),
+        channels=(8, 16, 32),
+        hidden_units=64,
+        latent_dim=33,
+        dropout=0.0,
+        variational=False,
+    ):
+        super().__init__()
+        self.image_shape = tuple(image_shape)
+        self.code_shape = (latent_dim,)
+        self.variational = variational
+        in_ch, (_, h, w) = self.image_shape[0], self.image_shape
+        widths = (in_ch, *channels)
+        self.grid = (channels[-1], _halved(h, len(channels)), _halved(w, len(channels)))
+        flat = math.prod(self.grid)
+
+        def block(layer):
+            return [layer, nn.ReLU(), nn.Dropout(dropout)]
+
+        def fc_segment():
+            hidden = block(nn.Linear(flat, hidden_units))
+            return nn.Sequential(*hidden, nn.Linear(hidden_units, latent_dim))
+
+        self.conv = nn.Sequential(
+            *(m for a, b in zip(widths, widths[1:]) for m in block(nn.Conv2d(a, b, 3, 2, 1))),
+            nn.Flatten(),
+        )
+        self.to_mu = fc_segment()
+        self.to_log_var = fc_segment() if variational else None
+        self.from_code = nn.Sequential(
+            *block(nn.Linear(latent_dim, hidden_units)), *block(nn.Linear(hidden_units, flat))
+        )
+        up = widths[::-1]
+        deconvs = [nn.ConvTranspose2d(a, b, 3, 2, 1, 1) for a, b in zip(up, up[1:])]
+        self.deconv = nn.Sequential(
+            *(m for layer in deconvs[:-1] for m in block(layer)), deconvs[-1], nn.Sigmoid()
+        )
+
+    def encode_distribution(self, x):
+        """Flat inputs -> (mu, log sigma^2), each (B, latent_dim); no log sigma^2 if not a VAE."""
+        features = self.conv(x.reshape(-1, *self.image_shape))
+        log_var = self.to_log_var(features) if self.variational else None
+        return self.to_mu(features), log_var
+
+    def encode(self, x):
+        """Flat inputs -> code (B, latent_dim): the mean mu for a VAE, so it is deterministic."""
+        return self.encode_distribution(x)[0]
+
+    def decode(self, code):
+        """Code (B, latent_dim) -> flat reconstructions (B, C*H*W) in [0, 1]."""
+        c, h, w = self.image_shape
+        images = self.deconv(self.from_code(code).reshape(-1, *self.grid))
+        return images[:, :, :h, :w].reshape(len(code), c * h * w)
+
+    def forward(self, x):
+        mu, log_var = self.encode_distribution(x)
+        if not self.variational:
+            return self.decode(mu), mu
+        code = mu
+        if self.training:  # reparameterisation: z = mu + sigma * eps
+            code = mu + torch.exp(0.5 * log_var) * torch.randn_like(mu)
+        return self.decode(code), (mu, log_var)
 
 
 class SmallCNN(nn.Module):

@@ -2,10 +2,17 @@
 
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from skae import CNNClassifier, ConvAETransformer, SoftmaxClassifier
+from skae import CNNClassifier, ConvAETransformer, SoftmaxClassifier, VAETransformer
 
 ESTIMATORS = [
     ConvAETransformer(image_shape=None, channels=(4, 2), max_epochs=2, random_state=0),
+    ConvAETransformer(
+        image_shape=None, latent_dim=3, channels=(4, 4, 4), dropout=0.1, noise="gaussian",
+        max_epochs=2, random_state=0,
+    ),
+    VAETransformer(
+        image_shape=None, latent_dim=2, channels=(4, 4, 4), max_epochs=2, random_state=0
+    ),
     SoftmaxClassifier(lr=1e-2, max_epochs=10, random_state=0),
     SoftmaxClassifier(hidden_units=(8,), lr=1e-2, max_epochs=10, random_state=0),
     CNNClassifier(image_shape=None, max_epochs=30, random_state=0),
