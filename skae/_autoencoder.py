@@ -9,15 +9,14 @@ from sklearn.base import ClassNamePrefixFeaturesOutMixin, TransformerMixin, _fit
 from sklearn.utils import check_array
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
-from skorch import NeuralNet
 from skorch.utils import to_tensor
 
-from ._base import TorchEstimator, as_tensor, resolve_image_shape, seeded
+from ._base import SkaeNet, TorchEstimator, as_tensor, resolve_image_shape, seeded
 from ._modules import ConvAE, DenseConvAE
 from .noise import NOISE_TYPES, corrupt
 
 
-class AutoencoderNet(NeuralNet):
+class AutoencoderNet(SkaeNet):
     """skorch net for autoencoders: optional input noise while training, sparsity penalty.
 
     The loss always compares the reconstruction with the clean input ``X``.
@@ -28,14 +27,8 @@ class AutoencoderNet(NeuralNet):
         self.sparsity = sparsity
         self.noise = noise
 
-    def train_step_single(self, batch, **fit_params):
-        X, _ = batch
-        self._set_training(True)
-        inputs = corrupt(X, self.noise) if self.noise else X  # denoising: noisy in, clean out
-        y_pred = self.infer(inputs, **fit_params)
-        loss = self.get_loss(y_pred, None, X=X, training=True)
-        loss.backward()
-        return {"loss": loss, "y_pred": y_pred}
+    def training_input(self, X):
+        return corrupt(X, self.noise) if self.noise else X  # denoising: noisy in, clean out
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
         reconstruction, code = y_pred

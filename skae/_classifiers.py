@@ -9,7 +9,6 @@ from sklearn.preprocessing import LabelEncoder
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
-from skorch.callbacks import GradientNormClipping
 
 from ._base import TorchEstimator, as_tensor, resolve_image_shape
 from ._modules import MLPHead, SmallCNN
@@ -91,14 +90,11 @@ class NeuralClassifier(ClassifierMixin, TorchEstimator):
                 f"{type(self).__name__} needs samples of at least 2 classes; "
                 f"got 1 class: {self.classes_[0]!r}."
             )
-        callbacks = []
-        if self.clip_grad_norm is not None:
-            callbacks.append(("clip", GradientNormClipping(self.clip_grad_norm)))
         net = self._net(
             self._module_class(),
             stratify=True,
             criterion=torch.nn.CrossEntropyLoss,  # softmax is applied once, inside the loss
-            callbacks=callbacks,
+            clip_grad_norm=self.clip_grad_norm,
             **self._module_params(X.shape[1], len(self.classes_)),
         )
         y_encoded = torch.from_numpy(encoder.transform(y).astype(np.int64))

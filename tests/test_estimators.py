@@ -196,8 +196,10 @@ def test_ctrl_c_keeps_best_weights(mnist_small):
         reference = ConvAETransformer(max_epochs=2, random_state=0).fit(X)
     net = ae._net  # train through the estimator, with an extra callback that interrupts
 
-    def net_with_interrupt(*args, callbacks=(), **kwargs):
-        return net(*args, callbacks=[*callbacks, ("interrupt", _InterruptAt(3))], **kwargs)
+    def net_with_interrupt(*args, **kwargs):
+        interrupted = net(*args, **kwargs)
+        interrupted.callbacks.append(("interrupt", _InterruptAt(3)))
+        return interrupted
 
     ae._net = net_with_interrupt
     with pytest.warns(UserWarning, match="interrupted during epoch 3; restored"):
