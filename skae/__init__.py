@@ -2,6 +2,7 @@
 
 from ._autoencoder import ConvAETransformer, VAETransformer
 from ._classifiers import CNNClassifier, SoftmaxClassifier
+from ._seed1 import SEED1_PROFILES, run_seed1, search_autoencoder
 from ._study import (
     PROFILES,
     Profile,
@@ -17,11 +18,14 @@ __all__ = [
     "ConvAETransformer",
     "PROFILES",
     "Profile",
+    "SEED1_PROFILES",
     "SoftmaxClassifier",
     "format_summary",
     "make_pipelines",
     "pretrain_autoencoders",
     "run_learning_curve",
+    "run_seed1",
+    "search_autoencoder",
     "summarize",
     "VAETransformer",
 ]

@@ -4,6 +4,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from ._seed1 import SEED1_PROFILES, run_seed1
 from ._study import PROFILES, format_summary, pretrain_autoencoders, run_learning_curve
 
 
@@ -33,6 +34,34 @@ def _learning_curve(args):
     print(f"tables: {Path(args.out) / 'learning_curve.csv'} (and .json)")
 
 
+def _seed1(args):
+    metrics = run_seed1(
+        args.profile, out=args.out, data_home=args.data_home, n_jobs=args.n_jobs,
+        device=args.device, verbose=0 if args.quiet else 1,
+    )
+    targets = metrics["seed_targets"]
+    print(f"\nconv AE test MSE       {metrics['ae_test_mse']:.4f}  ", end="")
+    print(f"(seed: {targets['ae_test_mse']})")
+    for kind, mse in metrics["denoising_test_mse"].items():
+        print(f"denoising {kind:<12} {mse:.4f}  (seed: {targets['denoising_test_mse']})")
+    print(f"VAE test MSE           {metrics['vae_test_mse']:.4f}")
+    print(
+        f"transfer accuracy      {metrics['transfer_accuracy']:.4f}  "
+        f"(seed: {targets['transfer_accuracy']}; "
+        f"{metrics['transfer_head_parameters']} trainable parameters)"
+    )
+    print(f"metrics: {Path(args.out) / 'metrics.json'}; figures: {Path(args.out) / 'figures'}")
+
+
+def _add_common(parser, profiles, default_out):
+    parser.add_argument("--profile", choices=sorted(profiles), default="quick")
+    parser.add_argument("--out", default=default_out, help=f"output folder ({default_out})")
+    parser.add_argument("--data-home", help="folder with MNIST/ and FashionMNIST/ (or SKAE_DATA)")
+    parser.add_argument("--n-jobs", type=int, default=1, help="parallel joblib workers")
+    parser.add_argument("--device", default="cpu", help="torch device, e.g. cuda")
+    parser.add_argument("--quiet", action="store_true", help="no progress output")
+
+
 def build_parser():
     """The ``skae`` argument parser."""
     parser = argparse.ArgumentParser(
@@ -44,15 +73,17 @@ def build_parser():
         help="seed-0 study: frozen pretrained encoders vs a CNN, accuracy vs number of labels",
         description="Run or resume the learning-curve study; finished cells are not rerun.",
     )
-    curve.add_argument("--profile", choices=sorted(PROFILES), default="quick")
-    curve.add_argument("--out", default="results", help="output folder (default: results)")
+    _add_common(curve, PROFILES, "results")
     curve.add_argument("--pipelines", nargs="+", help="subset of pipelines to run")
-    curve.add_argument("--data-home", help="folder with MNIST/ and FashionMNIST/ (or SKAE_DATA)")
-    curve.add_argument("--n-jobs", type=int, default=1, help="cells run in parallel")
-    curve.add_argument("--device", default="cpu", help="torch device, e.g. cuda")
     curve.add_argument("--no-figures", action="store_true", help="skip the PNG figures")
-    curve.add_argument("--quiet", action="store_true", help="no progress output")
     curve.set_defaults(handler=_learning_curve)
+    seed1 = commands.add_parser(
+        "seed1",
+        help="seed-1 studies: AE search, denoising, VAE, latent plots, transfer learning",
+        description="Train the seed-1 models once (cached) and write metrics and figures.",
+    )
+    _add_common(seed1, SEED1_PROFILES, "results/seed1")
+    seed1.set_defaults(handler=_seed1)
     return parser
 
 

@@ -4,18 +4,26 @@ import numpy as np
 from matplotlib import colormaps
 from matplotlib import pyplot as plt
 from matplotlib.ticker import ScalarFormatter
+from sklearn.decomposition import PCA
+from sklearn.manifold import TSNE
 from sklearn.metrics import ConfusionMatrixDisplay
 from sklearn.model_selection import LearningCurveDisplay
 
 from ._study import PAPER_ACCURACY, REPORTED_SIZES
+from .noise import NOISE_TYPES, add_noise
 
 __all__ = [
     "plot_ae_losses",
     "plot_cnn_train_test",
     "plot_confusion_matrix",
+    "plot_denoising",
     "plot_head_losses",
+    "plot_interpolation",
+    "plot_latent_space",
     "plot_learning_curves",
+    "plot_noise_examples",
     "plot_reconstructions",
+    "plot_search_results",
 ]
 
 
@@ -263,5 +271,191 @@ def plot_reconstructions(autoencoder, X, *, n_images=8, title=None):
             axes[row, column].axis("off")
     mse = float(np.mean((reconstructed - X) ** 2))
     fig.suptitle(f"{title or 'reconstructions'} (top: original, bottom: decoded; MSE {mse:.4f})")
+    fig.tight_layout()
+    return fig
+
+
+def _image_grid(rows, image_shape, row_labels, title):
+    """Rows of flattened images drawn as a grid, one labelled row per array."""
+    _, height, width = image_shape
+    n_columns = max(len(row) for row in rows)
+    fig, axes = _subplots(len(rows), n_columns, figsize=(1.2 * n_columns, 1.3 * len(rows) + 0.4))
+    for axes_row, images, label in zip(axes, rows, row_labels):
+        for ax, image in zip(axes_row, images):
+            ax.imshow(np.reshape(image, (height, width)), cmap="gray", vmin=0, vmax=1)
+        for ax in axes_row:
+            ax.set_xticks([])
+            ax.set_yticks([])
+            ax.spines[:].set_visible(False)
+        axes_row[0].set_ylabel(label, fontsize="small")
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def plot_noise_examples(X, *, n_images=6, random_state=0):
+    """Clean images and the three corruptions of :mod:`skae.noise` (seed-1 Fig. 3).
+
+    Parameters
+    ----------
+    X : array of shape (n_samples, 784)
+        Flattened 28x28 images in [0, 1]; the first ``n_images`` are shown.
+    n_images : int, default=6
+    random_state : int, default=0
+        Seeds the noise.
+
+    Returns
+    -------
+    fig : matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skae.plots import plot_noise_examples
+    >>> X = np.random.default_rng(0).random((6, 784), dtype=np.float32)
+    >>> len(plot_noise_examples(X).axes)
+    24
+    """
+    X = np.asarray(X[:n_images], dtype=np.float32)
+    noisy = [add_noise(X, kind, random_state=random_state) for kind in NOISE_TYPES]
+    return _image_grid([X, *noisy], (1, 28, 28), ["clean", *NOISE_TYPES], "Noise types")
+
+
+def plot_denoising(autoencoder, X, kind, *, n_images=8, random_state=0):
+    """Clean, corrupted and reconstructed images of a denoising autoencoder (seed-1 Fig. 4).
+
+    Parameters
+    ----------
+    autoencoder : fitted ConvAETransformer
+    X : array of shape (n_samples, n_features)
+        Clean flattened images; the first ``n_images`` are shown.
+    kind : {"gaussian", "salt_pepper", "speckle"}
+        Noise applied before reconstruction.
+    n_images : int, default=8
+    random_state : int, default=0
+
+    Returns
+    -------
+    fig : matplotlib.figure.Figure
+    """
+    X = np.asarray(X[:n_images], dtype=np.float32)
+    noisy = add_noise(X, kind, random_state=random_state)
+    rebuilt = autoencoder.reconstruct(noisy)
+    mse = float(np.mean((rebuilt - X) ** 2))
+    return _image_grid(
+        [X, noisy, rebuilt], autoencoder.image_shape_, ["clean", kind, "denoised"],
+        f"Denoising {kind} noise (MSE to clean {mse:.4f})",
+    )
+
+
+def plot_interpolation(vae, x_start, x_end, *, steps=10):
+    """Images decoded along the line between two latent codes (seed-1 Fig. 6).
+
+    Parameters
+    ----------
+    vae : fitted VAETransformer (or any fitted autoencoder)
+    x_start, x_end : array of shape (n_features,)
+    steps : int, default=10
+
+    Returns
+    -------
+    fig : matplotlib.figure.Figure
+    """
+    if hasattr(vae, "interpolate"):
+        images = vae.interpolate(x_start, x_end, steps=steps)
+    else:
+        ends = vae.transform(np.vstack([x_start, x_end]))
+        weights = np.linspace(0, 1, steps, dtype=np.float32)[:, None]
+        images = vae.inverse_transform((1 - weights) * ends[0] + weights * ends[1])
+    return _image_grid([images], vae.image_shape_, [""], "Latent interpolation")
+
+
+def plot_latent_space(codes, labels, *, method="pca", random_state=0, title=None):
+    """Latent codes in 2-D, coloured by digit (seed-1 Fig. 9-12).
+
+    Parameters
+    ----------
+    codes : array of shape (n_samples, n_latent)
+        Output of an autoencoder's ``transform``.
+    labels : array of shape (n_samples,)
+        Digit of each sample (colour only; never used to fit anything).
+    method : {"pca", "tsne", None}, default="pca"
+        Projection to 2-D with sklearn's ``PCA`` or ``TSNE``; ``None`` plots the first two
+        coordinates (for a 2-D latent space).
+    random_state : int, default=0
+    title : str, default=None
+
+    Returns
+    -------
+    fig : matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skae.plots import plot_latent_space
+    >>> codes = np.random.default_rng(0).normal(size=(50, 5))
+    >>> plot_latent_space(codes, np.arange(50) % 10).axes[0].get_xlabel()
+    'PCA 1'
+    """
+    codes = np.asarray(codes)
+    if method == "pca":
+        points = PCA(n_components=2, random_state=random_state).fit_transform(codes)
+    elif method == "tsne":
+        points = TSNE(n_components=2, init="pca", random_state=random_state).fit_transform(codes)
+    else:
+        points = codes[:, :2]
+    fig, [[ax]] = _subplots(figsize=(6, 5))
+    scatter = ax.scatter(points[:, 0], points[:, 1], c=labels, cmap="tab10", s=6)
+    ax.legend(*scatter.legend_elements(), title="digit", fontsize="small", loc="best")
+    name = {"pca": "PCA", "tsne": "t-SNE"}.get(method, "latent")
+    ax.set(xlabel=f"{name} 1", ylabel=f"{name} 2", title=title or f"{name} of the latent codes")
+    fig.tight_layout()
+    return fig
+
+
+def plot_search_results(cv_results, *, score="mean_test_score"):
+    """Parallel coordinates of a hyperparameter search, coloured by score (seed-1 Fig. 13).
+
+    Parameters
+    ----------
+    cv_results : dict
+        ``cv_results_`` of a fitted ``GridSearchCV`` / ``RandomizedSearchCV``.
+    score : str, default="mean_test_score"
+
+    Returns
+    -------
+    fig : matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> from skae.plots import plot_search_results
+    >>> results = {"params": [{"lr": 1e-3, "optimizer": "adam"}, {"lr": 1e-2, "optimizer": "sgd"}],
+    ...            "mean_test_score": [-0.02, -0.05]}
+    >>> [t.get_text() for t in plot_search_results(results).axes[0].get_xticklabels()]
+    ['lr', 'optimizer', 'mean_test_score']
+    """
+    params = cv_results["params"]
+    names = sorted({name for p in params for name in p})
+    columns = []
+    for name in names:
+        values = [p.get(name) for p in params]
+        if all(isinstance(v, (int, float)) for v in values):
+            numbers = np.log10(values) if name == "lr" else np.asarray(values, dtype=float)
+        else:
+            categories = sorted(set(map(str, values)))
+            numbers = np.array([categories.index(str(v)) for v in values], dtype=float)
+        columns.append(numbers)
+    scores = np.asarray(cv_results[score], dtype=float)
+    columns.append(scores)
+    table = np.column_stack(columns)
+    span = np.ptp(table, axis=0)
+    scaled = (table - table.min(axis=0)) / np.where(span > 0, span, 1)
+    fig, [[ax]] = _subplots(figsize=(8, 4.5))
+    colors = colormaps["viridis"]((scores - scores.min()) / (np.ptp(scores) or 1))
+    for row, color in zip(scaled, colors):
+        ax.plot(range(len(row)), row, color=color, alpha=0.7)
+    ax.set_xticks(range(len(names) + 1), [*names, score])
+    ax.set_yticks([])
+    ax.set_title("Hyperparameter search (lr on a log scale; yellow = best)")
     fig.tight_layout()
     return fig

@@ -68,3 +68,18 @@ def test_cli_reports_missing_data(tmp_path, capsys):
     args = ["learning-curve", "--profile", "tiny", "--out", str(tmp_path), "--data-home"]
     assert main([*args, str(tmp_path / "empty")]) == 1
     assert "Could not load" in capsys.readouterr().err
+
+
+def test_seed1_cli_on_tiny_profile(tmp_path, capsys):
+    assert main(["seed1", "--profile", "tiny", "--out", str(tmp_path), "--quiet"]) == 0
+    assert "transfer accuracy" in capsys.readouterr().out
+    metrics = json.loads((tmp_path / "metrics.json").read_text())
+    assert set(metrics["denoising_test_mse"]) == {"gaussian", "salt_pepper", "speckle"}
+    assert metrics["transfer_head_parameters"] == 5642
+    assert len(json.loads((tmp_path / "cv_results.json").read_text())["params"]) == 2
+    for name in ("vae_interpolation_0_to_9", "latent_tsne", "search_parallel_coordinates"):
+        assert (tmp_path / "figures" / f"{name}.png").stat().st_size > 5_000
+    # second run loads the cached models instead of training them again
+    models = sorted(p.stat().st_mtime for p in (tmp_path / "models").iterdir())
+    assert main(["seed1", "--profile", "tiny", "--out", str(tmp_path), "--quiet"]) == 0
+    assert sorted(p.stat().st_mtime for p in (tmp_path / "models").iterdir()) == models
