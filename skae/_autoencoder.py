@@ -27,7 +27,7 @@ class AutoencoderNet(SkaeNet):
         self.sparsity = sparsity
         self.noise = noise
 
-    def training_input(self, X):
+    def fit_input(self, X):
         return corrupt(X, self.noise) if self.noise else X  # denoising: noisy in, clean out
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
@@ -95,7 +95,9 @@ class ConvAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Torch
         Weight of the L1 penalty on the code activations (mean absolute activation) added to
         the reconstruction loss. The seed's sparse autoencoder uses ``1e-3``.
     noise : {"gaussian", "salt_pepper", "speckle"} or None, default=None
-        Corrupt the training inputs (not validation, ``transform`` or ``score`` inputs).
+        Corrupt the inputs seen during ``fit`` (training and validation batches; the loss
+        compares with the clean images); ``transform``, ``score`` and ``reconstruct`` never
+        add noise.
     lr : float, default=1e-3
         Learning rate.
     batch_size : int, default=32

@@ -61,19 +61,27 @@ class SkaeNet(NeuralNet):
         if self.module_.training != training or self.criterion_.training != training:
             super()._set_training(training)
 
-    def training_input(self, X):
-        """What the module sees while training (the denoising AE corrupts it)."""
+    def fit_input(self, X):
+        """What the module sees during fit, training and validation batches alike (the
+        denoising AE corrupts it); the loss still gets the original ``X``."""
         return X
 
     def train_step_single(self, batch, **fit_params):
         X, y = batch
         self._set_training(True)
-        y_pred = self.infer(self.training_input(X), **fit_params)
+        y_pred = self.infer(self.fit_input(X), **fit_params)
         loss = self.get_loss(y_pred, y, X=X, training=True)
         loss.backward()
         if self.clip_grad_norm is not None:
             torch.nn.utils.clip_grad_norm_(self.module_.parameters(), self.clip_grad_norm)
         return {"loss": loss, "y_pred": y_pred}
+
+    def validation_step(self, batch, **fit_params):
+        X, y = batch
+        self._set_training(False)
+        with torch.no_grad():
+            y_pred = self.infer(self.fit_input(X), **fit_params)
+            return {"loss": self.get_loss(y_pred, y, X=X, training=False), "y_pred": y_pred}
 
 
 def _dataset_tensors(dataset):
