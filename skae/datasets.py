@@ -67,7 +67,8 @@ def _fetch(dataset_class, *, data_home, subset, download_if_missing, return_X_y)
             f"Could not load {name} ({subset}) from {root / name / 'raw'}: {error}\n"
             f"Put the four uncompressed IDX files (e.g. train-images-idx3-ubyte) there, point "
             f"data_home or the {DATA_HOME_ENV} environment variable at the folder holding "
-            f"'{name}/', or pass download_if_missing=True on a machine with internet access."
+            f"'{name}/', or let torchvision download them (download_if_missing=True, which "
+            "needs internet access)."
         ) from error
     if images.ndim != 3 or images.shape[1:] != (28, 28) or len(images) != len(target):
         raise OSError(f"{name} files under {root} are corrupt: images {images.shape}.")

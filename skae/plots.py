@@ -263,16 +263,11 @@ def plot_reconstructions(autoencoder, X, *, n_images=8, title=None):
     """
     X = np.asarray(X[:n_images], dtype=np.float32)
     reconstructed = autoencoder.reconstruct(X)
-    _, height, width = autoencoder.image_shape_
-    fig, axes = _subplots(2, len(X), figsize=(1.2 * len(X), 2.8))
-    for column, (original, rebuilt) in enumerate(zip(X, reconstructed)):
-        for row, image in enumerate((original, rebuilt)):
-            axes[row, column].imshow(image.reshape(height, width), cmap="gray", vmin=0, vmax=1)
-            axes[row, column].axis("off")
     mse = float(np.mean((reconstructed - X) ** 2))
-    fig.suptitle(f"{title or 'reconstructions'} (top: original, bottom: decoded; MSE {mse:.4f})")
-    fig.tight_layout()
-    return fig
+    return _image_grid(
+        [X, reconstructed], autoencoder.image_shape_, ["original", "decoded"],
+        f"{title or 'reconstructions'} (MSE {mse:.4f})",
+    )
 
 
 def _image_grid(rows, image_shape, row_labels, title):
