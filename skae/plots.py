@@ -332,6 +332,16 @@ def plot_denoising(autoencoder, X, kind, *, n_images=8, random_state=0):
     Returns
     -------
     fig : matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skae import ConvAETransformer
+    >>> from skae.plots import plot_denoising
+    >>> X = np.random.default_rng(0).random((16, 784), dtype=np.float32)
+    >>> ae = ConvAETransformer(latent_dim=4, noise="speckle", max_epochs=1).fit(X)
+    >>> len(plot_denoising(ae, X, "speckle", n_images=4).axes)
+    12
     """
     X = np.asarray(X[:n_images], dtype=np.float32)
     noisy = add_noise(X, kind, random_state=random_state)
@@ -355,6 +365,16 @@ def plot_interpolation(vae, x_start, x_end, *, steps=10):
     Returns
     -------
     fig : matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skae import VAETransformer
+    >>> from skae.plots import plot_interpolation
+    >>> X = np.random.default_rng(0).random((16, 784), dtype=np.float32)
+    >>> vae = VAETransformer(latent_dim=2, max_epochs=1, random_state=0).fit(X)
+    >>> len(plot_interpolation(vae, X[0], X[1], steps=5).axes)
+    5
     """
     if hasattr(vae, "interpolate"):
         images = vae.interpolate(x_start, x_end, steps=steps)
