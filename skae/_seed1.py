@@ -149,7 +149,8 @@ def run_seed1(profile="quick", *, out="results/seed1", data_home=None, n_jobs=1,
                 random_state=0, verbose=verbose,
             ).fit(X_unlabeled)
 
-        return _cached(out / "models" / f"{name}.joblib", fit)
+        tag = f"{profile.n_train}-{profile.epochs}epochs"  # another profile trains anew
+        return _cached(out / "models" / f"{name}-{tag}.joblib", fit)
 
     log("hyperparameter search")
     search = search_autoencoder(
