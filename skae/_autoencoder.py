@@ -123,7 +123,9 @@ class ConvAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Torch
     Attributes
     ----------
     net_ : skorch.NeuralNet
-        The trained skorch net; ``net_.module_`` is the :class:`torch.nn.Module`.
+        The trained skorch net; ``net_.module_`` is the :class:`torch.nn.Module`;
+        ``net_.history`` keeps one record per epoch (per-batch records are dropped after
+        fit, which keeps saved models small).
     image_shape_ : tuple of int
         Image shape used, after inference when ``image_shape=None``.
     loss_curve_ : list of float

@@ -245,3 +245,9 @@ def test_cuda_model_loads_on_cpu(fitted_ae, mnist_small, tmp_path):
 def test_cuda_without_gpu_is_a_clear_error():
     with pytest.raises(ValueError, match="CUDA is not available"):
         SoftmaxClassifier(device="cuda").fit(np.eye(4), [0, 1, 0, 1])
+
+
+def test_saved_model_keeps_epoch_history_only(mnist_small):
+    ae = ConvAETransformer(max_epochs=2, random_state=0).fit(mnist_small[0])
+    assert [epoch["batches"] for epoch in ae.net_.history] == [[], []]
+    assert [epoch["train_loss"] for epoch in ae.net_.history] == ae.loss_curve_
