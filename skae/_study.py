@@ -298,21 +298,23 @@ def run_learning_curve(
         joblib.delayed(_run_cell)(name, all_pipelines[name], size, repeat, data, profile.test_size)
         for name, size, repeat in todo
     )
-    with log.open("a") as file:
-        for i, cell in enumerate(cells, 1):
-            cell["profile"] = _as_json(profile)
-            file.write(json.dumps(cell) + "\n")
-            file.flush()
-            done[cell["pipeline"], cell["train_size"], cell["repeat"]] = cell
-            if verbose:
-                print(
-                    f"[{i}/{len(todo)}] {cell['pipeline']:<24} n={cell['train_size']:<5} "
-                    f"repeat={cell['repeat']} acc={cell['test_accuracy']:.3f} "
-                    f"full={cell['full_test_accuracy']:.3f} ({cell['fit_time']:.1f}s)",
-                    flush=True,
-                )
-    rows = [done[key] for key in sorted(done) if key[0] in names]
-    _write_tables(rows, out)
+    try:
+        with log.open("a") as file:
+            for i, cell in enumerate(cells, 1):
+                cell["profile"] = _as_json(profile)
+                file.write(json.dumps(cell) + "\n")
+                file.flush()
+                done[cell["pipeline"], cell["train_size"], cell["repeat"]] = cell
+                if verbose:
+                    print(
+                        f"[{i}/{len(todo)}] {cell['pipeline']:<24} n={cell['train_size']:<5} "
+                        f"repeat={cell['repeat']} acc={cell['test_accuracy']:.3f} "
+                        f"full={cell['full_test_accuracy']:.3f} ({cell['fit_time']:.1f}s)",
+                        flush=True,
+                    )
+    finally:  # interrupted or not, the tables show every finished cell
+        rows = [done[key] for key in sorted(done) if key[0] in names]
+        _write_tables(rows, out)
     return rows
 
 

@@ -83,3 +83,21 @@ def test_seed1_cli_on_tiny_profile(tmp_path, capsys):
     models = sorted(p.stat().st_mtime for p in (tmp_path / "models").iterdir())
     assert main(["seed1", "--profile", "tiny", "--out", str(tmp_path), "--quiet"]) == 0
     assert sorted(p.stat().st_mtime for p in (tmp_path / "models").iterdir()) == models
+
+
+def test_interrupted_run_still_writes_finished_cells(tmp_path, monkeypatch):
+    from skae import _study
+
+    run_cell, calls = _study._run_cell, []
+
+    def interrupted_on_second_cell(*args):
+        calls.append(args)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return run_cell(*args)
+
+    monkeypatch.setattr(_study, "_run_cell", interrupted_on_second_cell)
+    with pytest.raises(KeyboardInterrupt):
+        run_learning_curve("tiny", out=tmp_path, pipelines=["raw_pixels_logreg"], verbose=0)
+    rows = json.loads((tmp_path / "learning_curve.json").read_text())
+    assert [row["train_size"] for row in rows] == [40]
