@@ -306,6 +306,26 @@ class ConvAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Torch
         X = self._validate_images(X)
         return -float(np.mean((self._reconstruct(X) - X) ** 2))
 
+    def interpolate(self, x_start, x_end, steps=10):
+        """Decode evenly spaced points on the line between the codes of two images.
+
+        For a :class:`VAETransformer` the codes are the posterior means mu.
+
+        Parameters
+        ----------
+        x_start, x_end : array-like of shape (n_features,)
+            Two flattened images.
+        steps : int, default=10
+            Number of images, ``x_start``'s reconstruction first, ``x_end``'s last.
+
+        Returns
+        -------
+        X : ndarray of shape (steps, n_features), dtype float32
+        """
+        ends = self.transform(np.vstack([np.ravel(x_start), np.ravel(x_end)]))
+        weights = np.linspace(0.0, 1.0, steps, dtype=np.float32)[:, None]
+        return self.inverse_transform((1 - weights) * ends[0] + weights * ends[1])
+
     def _validate_images(self, X):
         check_is_fitted(self)
         return validate_data(self, X, dtype=np.float32, reset=False)
@@ -471,21 +491,3 @@ class VAETransformer(ConvAETransformer):
         with seeded(random_state, "cpu"):
             codes = torch.randn(n_samples, self.latent_dim).numpy()
         return self._infer(self.net_.module_.decode, codes)
-
-    def interpolate(self, x_start, x_end, steps=10):
-        """Decode evenly spaced points on the line between the codes (mu) of two images.
-
-        Parameters
-        ----------
-        x_start, x_end : array-like of shape (n_features,)
-            Two flattened images.
-        steps : int, default=10
-            Number of images, ``x_start``'s reconstruction first, ``x_end``'s last.
-
-        Returns
-        -------
-        X : ndarray of shape (steps, n_features), dtype float32
-        """
-        ends = self.transform(np.vstack([np.ravel(x_start), np.ravel(x_end)]))
-        weights = np.linspace(0.0, 1.0, steps, dtype=np.float32)[:, None]
-        return self.inverse_transform((1 - weights) * ends[0] + weights * ends[1])

@@ -358,7 +358,7 @@ def plot_interpolation(vae, x_start, x_end, *, steps=10):
 
     Parameters
     ----------
-    vae : fitted VAETransformer (or any fitted autoencoder)
+    vae : fitted VAETransformer or ConvAETransformer
     x_start, x_end : array of shape (n_features,)
     steps : int, default=10
 
@@ -376,12 +376,7 @@ def plot_interpolation(vae, x_start, x_end, *, steps=10):
     >>> len(plot_interpolation(vae, X[0], X[1], steps=5).axes)
     5
     """
-    if hasattr(vae, "interpolate"):
-        images = vae.interpolate(x_start, x_end, steps=steps)
-    else:
-        ends = vae.transform(np.vstack([x_start, x_end]))
-        weights = np.linspace(0, 1, steps, dtype=np.float32)[:, None]
-        images = vae.inverse_transform((1 - weights) * ends[0] + weights * ends[1])
+    images = vae.interpolate(x_start, x_end, steps=steps)
     return _image_grid([images], vae.image_shape_, [""], "Latent interpolation")
 
 

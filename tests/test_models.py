@@ -115,3 +115,10 @@ def test_transfer_head_has_few_parameters(digits):
     make_pipeline(FrozenEstimator(ae), head).fit(X, y)
     trainable = sum(p.numel() for p in head.net_.module_.parameters())
     assert trainable == 33 * 128 + 128 + 128 * 10 + 10 < 10_000
+
+
+def test_deterministic_autoencoder_interpolates_too(digits):
+    X, _ = digits
+    ae = ConvAETransformer(latent_dim=4, max_epochs=1, random_state=0).fit(X)
+    path = ae.interpolate(X[0], X[1], steps=3)
+    np.testing.assert_allclose(path[[0, -1]], ae.reconstruct(X[:2]), atol=1e-5)
