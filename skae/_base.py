@@ -57,6 +57,41 @@ class SkaeNet(NeuralNet):
         super().__init__(*args, **kwargs)
         self.clip_grad_norm = clip_grad_norm
 
+    def initialize_callbacks(self):
+        super().initialize_callbacks()
+        # Which callbacks override each hook: calling the others' no-op methods on every
+        # batch costs more than the tiny heads' forward pass.
+        self.listeners_ = {
+            hook: [
+                cb
+                for _, cb in self.callbacks_
+                if getattr(type(cb), hook) is not getattr(Callback, hook)
+            ]
+            for hook in ("on_batch_begin", "on_batch_end", "on_grad_computed")
+        }
+        return self
+
+    def notify(self, method_name, **cb_kwargs):
+        listeners = self.listeners_.get(method_name)
+        if listeners is None:
+            return super().notify(method_name, **cb_kwargs)
+        getattr(self, method_name)(self, **cb_kwargs)
+        for cb in listeners:
+            getattr(cb, method_name)(self, **cb_kwargs)
+
+    def train_step(self, batch, **fit_params):
+        if self.listeners_["on_grad_computed"]:
+            return super().train_step(batch, **fit_params)
+        steps = []
+
+        def closure():  # no per-batch parameter generator built for nobody
+            self._zero_grad_optimizer()
+            steps.append(self.train_step_single(batch, **fit_params))
+            return steps[-1]["loss"]
+
+        self._step_optimizer(closure)
+        return steps[0]
+
     def _set_training(self, training=True):
         if self.module_.training != training or self.criterion_.training != training:
             super()._set_training(training)
@@ -178,9 +213,7 @@ class TorchEstimator(BaseEstimator):
         callbacks = [("keep_best_on_interrupt", KeepBestOnInterrupt())]
         train_split = None  # by default every given sample trains: no hidden 20 % hold-out
         if self.validation_fraction is not None:
-            train_split = ValidSplit(
-                self.validation_fraction, stratified=stratify, random_state=0
-            )
+            train_split = ValidSplit(self.validation_fraction, stratified=stratify, random_state=0)
             if self.patience is not None:
                 callbacks.append(
                     ("early_stopping", EarlyStopping(patience=self.patience, load_best=True))
