@@ -2,7 +2,10 @@
 
 import argparse
 import sys
+from contextlib import contextmanager
 from pathlib import Path
+
+import joblib
 
 from ._seed1 import SEED1_PROFILES, run_seed1
 from ._study import PROFILES, format_summary, pretrain_autoencoders, run_learning_curve
@@ -36,8 +39,12 @@ def _learning_curve(args):
 
 def _seed1(args):
     metrics = run_seed1(
-        args.profile, out=args.out, data_home=args.data_home, n_jobs=args.n_jobs,
-        device=args.device, verbose=0 if args.quiet else 1,
+        args.profile,
+        out=args.out,
+        data_home=args.data_home,
+        n_jobs=args.n_jobs,
+        device=args.device,
+        verbose=0 if args.quiet else 1,
     )
     targets = metrics["seed_targets"]
     print(f"\nconv AE test MSE       {metrics['ae_test_mse']:.4f}  ", end="")
@@ -53,11 +60,36 @@ def _seed1(args):
     print(f"metrics: {Path(args.out) / 'metrics.json'}; figures: {Path(args.out) / 'figures'}")
 
 
+@contextmanager
+def _parallel_backend(dask):
+    """joblib's default backend, or a Dask cluster (``"local"`` starts one on this machine)."""
+    if dask is None:
+        yield
+        return
+    try:
+        from distributed import Client
+    except ImportError as error:
+        raise SystemExit(
+            "--dask needs the distributed package: pip install 'skae[distributed]'"
+        ) from error
+    with (
+        Client(None if dask == "local" else dask) as client,
+        joblib.parallel_config(backend="dask"),
+    ):
+        print(f"running on {client}", flush=True)
+        yield
+
+
 def _add_common(parser, profiles, default_out):
     parser.add_argument("--profile", choices=sorted(profiles), default="quick")
     parser.add_argument("--out", default=default_out, help=f"output folder ({default_out})")
     parser.add_argument("--data-home", help="folder with MNIST/ and FashionMNIST/ (or SKAE_DATA)")
-    parser.add_argument("--n-jobs", type=int, default=1, help="parallel joblib workers")
+    parser.add_argument("--n-jobs", type=int, default=1, help="parallel joblib workers (-1: all)")
+    parser.add_argument(
+        "--dask",
+        metavar="ADDRESS",
+        help="run the parallel work on a Dask scheduler (e.g. tcp://host:8786, or 'local')",
+    )
     parser.add_argument("--device", default="cpu", help="torch device, e.g. cuda")
     parser.add_argument("--quiet", action="store_true", help="no progress output")
 
@@ -91,7 +123,8 @@ def main(argv=None):
     """Entry point of the ``skae`` console script."""
     args = build_parser().parse_args(argv)
     try:
-        args.handler(args)
+        with _parallel_backend(args.dask):
+            args.handler(args)
     except KeyboardInterrupt:
         print("\nInterrupted; finished cells are saved, rerun the same command to resume.")
         return 130

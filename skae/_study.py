@@ -53,7 +53,11 @@ PROFILES = {
     "quick": Profile(train_sizes=(160, 480, 960, 1600), n_repeats=1, head_epochs=20, ae_epochs=2),
     # Seconds: for tests and smoke runs.
     "tiny": Profile(
-        train_sizes=(40, 80), n_repeats=1, head_epochs=2, ae_epochs=1, n_pretrain=400,
+        train_sizes=(40, 80),
+        n_repeats=1,
+        head_epochs=2,
+        ae_epochs=1,
+        n_pretrain=400,
         test_size=50,
     ),
 }
@@ -197,8 +201,7 @@ def _cell_split(pool_size, test_pool_size, size, repeat, test_size):
     return train, test
 
 
-def _run_cell(name, pipeline, size, repeat, data, test_size):
-    X, y, X_test, y_test = data
+def _run_cell(name, pipeline, size, repeat, X, y, X_test, y_test, test_size):
     train, test = _cell_split(len(X), len(X_test), size, repeat, test_size)
     model = clone(pipeline)
     for step in model.steps:  # repeats differ by their training draw and their seed
@@ -246,7 +249,9 @@ def run_learning_curve(
     data_home : path-like, default=None
         Passed to the data loaders.
     n_jobs : int, default=1
-        Cells run in parallel with joblib.
+        Cells run in parallel with joblib (its default backend, loky: one torch thread per
+        worker). Inside ``joblib.parallel_config(backend="dask")`` with a ``distributed``
+        client, the cells run on the Dask cluster instead (``n_jobs=-1``: all its workers).
     device : str, default="cpu"
         Torch device.
     verbose : int, default=1
@@ -275,6 +280,8 @@ def run_learning_curve(
     unknown = set(names) - set(all_pipelines)
     if unknown:
         raise ValueError(f"Unknown pipelines {sorted(unknown)}; choose from {list(all_pipelines)}.")
+    # Separate arrays, not a tuple: joblib's dask backend ships each large array to the
+    # workers once (a tuple would travel with every cell); loky memory-maps them.
     data = (
         *fetch_mnist(data_home=data_home, subset="train", return_X_y=True),
         *fetch_mnist(data_home=data_home, subset="test", return_X_y=True),
@@ -295,7 +302,7 @@ def run_learning_curve(
     if verbose:
         print(f"{len(done)} cells already done, {len(todo)} to run ({n_jobs=})")
     cells = joblib.Parallel(n_jobs=n_jobs, return_as="generator_unordered")(
-        joblib.delayed(_run_cell)(name, all_pipelines[name], size, repeat, data, profile.test_size)
+        joblib.delayed(_run_cell)(name, all_pipelines[name], size, repeat, *data, profile.test_size)
         for name, size, repeat in todo
     )
     try:
