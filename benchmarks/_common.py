@@ -39,11 +39,11 @@ def interleaved(contenders, repeats):
 def report(name, claim, rows, extra=None):
     """Print ``rows`` (list of dicts) as a table and write them to ``results/<name>.json``."""
     columns = list(rows[0])
-    widths = [max(len(c), *(len(_fmt(r[c])) for r in rows)) for c in columns]
+    widths = [max(len(c), *(len(_fmt(r.get(c, "-"))) for r in rows)) for c in columns]
     print(f"\n{claim}\n")
     print("  ".join(c.ljust(w) for c, w in zip(columns, widths)))
     for row in rows:
-        print("  ".join(_fmt(row[c]).ljust(w) for c, w in zip(columns, widths)))
+        print("  ".join(_fmt(row.get(c, "-")).ljust(w) for c, w in zip(columns, widths)))
     RESULTS.mkdir(exist_ok=True)
     record = {"claim": claim, "machine": machine(), "rows": rows, **(extra or {})}
     (RESULTS / f"{name}.json").write_text(json.dumps(record, indent=1))

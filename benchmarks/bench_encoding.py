@@ -39,7 +39,10 @@ def peak_memory_mb(which):
     """Peak RSS growth (MB) while encoding the 60 000 images, in a fresh process."""
     code = f"import bench_encoding as b, json; print(json.dumps(b._measure_peak({which!r})))"
     result = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True,
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
         cwd=sys.path[0],
     )
     return json.loads(result.stdout.strip().splitlines()[-1])

@@ -24,10 +24,14 @@ from skae._modules import ConvAE, MLPHead
 from skae.datasets import fetch_mnist
 
 
-def hand_loop(module, X, y, *, batch_size, epochs, clip=None, seed=0):
-    """The plain PyTorch training loop skae is measured against."""
+def hand_loop(module, X, y, *, batch_size, epochs, clip=None, seed=0, sgd_lr=None):
+    """The plain PyTorch training loop skae is measured against (Adam 1e-3, or SGD)."""
     torch.manual_seed(seed)
-    optimizer = torch.optim.Adam(module.parameters(), lr=1e-3)
+    parameters = [p for p in module.parameters() if p.requires_grad]
+    if sgd_lr is None:
+        optimizer = torch.optim.Adam(parameters, lr=1e-3)
+    else:
+        optimizer = torch.optim.SGD(parameters, lr=sgd_lr)
     X = torch.from_numpy(X)
     y = None if y is None else torch.from_numpy(y)
     for _ in range(epochs):
@@ -84,7 +88,11 @@ def main(quick):
             "softmax head fit, batch 16",
             lambda: SoftmaxClassifier(max_epochs=head_epochs, random_state=0).fit(codes, labels),
             lambda: hand_loop(
-                MLPHead(codes.shape[1], 10), codes, labels, batch_size=16, epochs=head_epochs,
+                MLPHead(codes.shape[1], 10),
+                codes,
+                labels,
+                batch_size=16,
+                epochs=head_epochs,
                 clip=1.0,
             ),
             n_head,

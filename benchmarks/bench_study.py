@@ -1,0 +1,140 @@
+"""Claim: the seed-0 study costs a fraction of the seed's way of running it, at equal accuracy.
+
+The seed trained each frozen-encoder pipeline as one network, so the encoder ran again on
+every mini-batch of every epoch. skae's ``Pipeline(FrozenEstimator(ae), SoftmaxClassifier())``
+encodes the labeled images once per fit and trains the head on the codes: the same head,
+loss, optimizer, batch size and epochs. Both ways are timed at one size, side by side, and
+extrapolated to the ``paper`` profile (50 sizes 160-8000, 3 repeats, 100 epochs: fit time is
+linear in size x epochs). Accuracy of both ways is compared at a few sizes on all 10 000 test
+images. The CNN has no encoder: its "seed's way" is a hand-written loop of the same model.
+
+Needs the paper profile's autoencoders (``skae learning-curve --profile paper``); with
+``--profile quick`` it uses (and if needed trains) the quick ones.
+
+Run: ``SKAE_DATA=../shared/data python benchmarks/bench_study.py [--size 960] [--epochs 100]``
+"""
+
+import argparse
+import time
+
+import numpy as np
+import torch
+from _common import RESULTS, report
+from bench_fit import hand_loop
+from torch import nn
+
+from skae import PROFILES, make_pipelines, pretrain_autoencoders
+from skae._modules import MLPHead, SmallCNN
+from skae.datasets import fetch_mnist
+
+WORKERS = 2  # the study's --n-jobs on this 2-core machine
+
+
+def seed_way(pipeline, X, y, epochs):
+    """The frozen encoder and the head as one network, trained by a plain loop."""
+    steps = dict(pipeline.steps)
+    if "cnn" in steps:
+        module, sgd_lr, clip = SmallCNN(), 0.1, None
+    else:
+        encoder = steps["encoder"].estimator.net_.module_
+        for p in encoder.parameters():
+            p.requires_grad_(False)
+        module = nn.Sequential(Encoder(encoder), MLPHead(196, 10))
+        sgd_lr, clip = None, 1.0
+    return hand_loop(
+        module, X, y.astype(np.int64), batch_size=16, epochs=epochs, clip=clip, sgd_lr=sgd_lr
+    )
+
+
+class Encoder(nn.Module):
+    def __init__(self, autoencoder):
+        super().__init__()
+        self.autoencoder = autoencoder.eval()
+
+    def forward(self, x):
+        return self.autoencoder.encode(x).flatten(1)
+
+
+@torch.inference_mode()
+def accuracy(module, X, y):
+    module.eval()
+    return float((module(torch.from_numpy(X)).argmax(1).numpy() == y).mean())
+
+
+def main(profile_name, size, epochs, accuracy_sizes):
+    profile = PROFILES[profile_name]
+    out = RESULTS / profile_name
+    autoencoders = pretrain_autoencoders(profile, out=out)
+    pipelines = make_pipelines(autoencoders, profile)
+    X, y = fetch_mnist(return_X_y=True)
+    X_test, y_test = fetch_mnist(subset="test", return_X_y=True)
+    draw = np.random.default_rng(0).permutation(len(X))
+    paper = PROFILES["paper"]
+    paper_images = paper.n_repeats * sum(paper.train_sizes) * paper.head_epochs
+    rows, total = [], {"skae": 0.0, "seed's way": 0.0}
+    for name, pipeline in pipelines.items():
+        train = draw[:size]
+        start = time.perf_counter()
+        head_name, head = pipeline.steps[-1]
+        if "max_epochs" in head.get_params():
+            pipeline.set_params(
+                **{f"{head_name}__max_epochs": epochs, f"{head_name}__random_state": 0}
+            )
+        pipeline.fit(X[train], y[train])
+        skae_s = time.perf_counter() - start
+        row = {"pipeline": name, "skae_s": skae_s}
+        extrapolated = {"skae": skae_s * paper_images / (size * epochs)}
+        if name.endswith("logreg"):  # no epochs: one cell per size and repeat
+            extrapolated["skae"] = skae_s * paper.n_repeats * sum(paper.train_sizes) / size
+        else:
+            start = time.perf_counter()
+            seed_way(pipeline, X[train], y[train], epochs)
+            seed_s = time.perf_counter() - start
+            row.update({"seed_way_s": seed_s, "speed-up": seed_s / skae_s})
+            extrapolated["seed's way"] = seed_s * paper_images / (size * epochs)
+        for way, seconds in extrapolated.items():
+            total[way] += seconds
+            row[f"paper {way} h"] = seconds / 3600
+        rows.append(row)
+    rows.append(
+        {
+            "pipeline": f"paper profile, {WORKERS} workers",
+            "speed-up": total["seed's way"] / total["skae"],
+            **{f"paper {way} h": seconds / WORKERS / 3600 for way, seconds in total.items()},
+        }
+    )
+    agreement = []
+    for n in accuracy_sizes:
+        for name in ("sparse_ae_mnist", "random_encoder", "cnn"):
+            train = draw[:n]
+            pipeline = pipelines[name].fit(X[train], y[train])
+            module = seed_way(pipeline, X[train], y[train], epochs)
+            agreement.append(
+                {
+                    "pipeline": name,
+                    "size": n,
+                    "skae_acc": float(pipeline.score(X_test, y_test)),
+                    "seed_way_acc": accuracy(module, X_test, y_test),
+                }
+            )
+    report(
+        "study_time",
+        __doc__.split("\n")[0],
+        rows,
+        {"profile": profile_name, "size": size, "epochs": epochs, "accuracy": agreement},
+    )
+    for a in agreement:
+        print(
+            f"{a['pipeline']:<16} n={a['size']:<5} skae {a['skae_acc']:.3f} "
+            f"seed's way {a['seed_way_acc']:.3f}"
+        )
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--profile", default="paper", help="whose autoencoders (paper|quick)")
+    parser.add_argument("--size", type=int, default=960, help="labeled images of the timed fit")
+    parser.add_argument("--epochs", type=int, default=100)
+    parser.add_argument("--accuracy-sizes", type=int, nargs="*", default=[160, 960])
+    args = parser.parse_args()
+    main(args.profile, args.size, args.epochs, args.accuracy_sizes)
