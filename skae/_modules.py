@@ -42,12 +42,20 @@ class ConvAE(nn.Module):
         self.image_shape = tuple(image_shape)
         in_ch, (c1, c2) = self.image_shape[0], channels
         self.encoder = nn.Sequential(
-            nn.Conv2d(in_ch, c1, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),  # (B, c1, H/2, W/2)
-            nn.Conv2d(c1, c2, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),  # (B, c2, H/4, W/4)
+            nn.Conv2d(in_ch, c1, 3, padding=1),
+            nn.ReLU(),
+            nn.MaxPool2d(2),  # (B, c1, H/2, W/2)
+            nn.Conv2d(c1, c2, 3, padding=1),
+            nn.ReLU(),
+            nn.MaxPool2d(2),  # (B, c2, H/4, W/4)
         )
         self.decoder = nn.Sequential(
-            nn.Conv2d(c2, c2, 3, padding=1), nn.ReLU(), nn.Upsample(scale_factor=2),
-            nn.Conv2d(c2, c1, 3, padding=1), nn.ReLU(), nn.Upsample(scale_factor=2),
+            nn.Conv2d(c2, c2, 3, padding=1),
+            nn.ReLU(),
+            nn.Upsample(scale_factor=2),
+            nn.Conv2d(c2, c1, 3, padding=1),
+            nn.ReLU(),
+            nn.Upsample(scale_factor=2),
             nn.Conv2d(c1, in_ch, 3, padding=1),  # (B, C, H, W) padded
         )
         _, h, w = padded_shape(self.image_shape)
@@ -164,8 +172,12 @@ class SmallCNN(nn.Module):
         c, h, w = padded_shape(self.image_shape)
         c1, c2 = channels
         self.features = nn.Sequential(
-            nn.Conv2d(c, c1, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),  # (B, c1, H/2, W/2)
-            nn.Conv2d(c1, c2, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),  # (B, c2, H/4, W/4)
+            nn.Conv2d(c, c1, 3, padding=1),
+            nn.ReLU(),
+            nn.MaxPool2d(2),  # (B, c1, H/2, W/2)
+            nn.Conv2d(c1, c2, 3, padding=1),
+            nn.ReLU(),
+            nn.MaxPool2d(2),  # (B, c2, H/4, W/4)
             nn.Flatten(),
             nn.Dropout(dropout),
         )

@@ -23,8 +23,13 @@ from .datasets import fetch_mnist
 from .noise import NOISE_TYPES, add_noise
 
 # Seed-1 Table 1: the best of 100 Optuna trials; used for every model unless stated otherwise.
-SEED1_BEST = {"latent_dim": 33, "optimizer": "adam", "lr": 5.4e-3, "batch_size": 128,
-              "dropout": 0.012}
+SEED1_BEST = {
+    "latent_dim": 33,
+    "optimizer": "adam",
+    "lr": 5.4e-3,
+    "batch_size": 128,
+    "dropout": 0.012,
+}
 SEARCH_SPACE = {
     "latent_dim": randint(2, 51),
     "optimizer": ["adam", "sgd"],
@@ -55,8 +60,7 @@ SEED1_PROFILES = {
 }
 
 
-def search_autoencoder(X, *, n_iter=20, max_epochs=3, cv=2, n_jobs=1, random_state=0,
-                       verbose=0):
+def search_autoencoder(X, *, n_iter=20, max_epochs=3, cv=2, n_jobs=1, random_state=0, verbose=0):
     """Random search over the seed-1 space, scored by reconstruction error (no labels).
 
     Parameters
@@ -90,7 +94,12 @@ def search_autoencoder(X, *, n_iter=20, max_epochs=3, cv=2, n_jobs=1, random_sta
     """
     base = ConvAETransformer(latent_dim=33, max_epochs=max_epochs, random_state=random_state)
     search = RandomizedSearchCV(
-        base, SEARCH_SPACE, n_iter=n_iter, cv=cv, n_jobs=n_jobs, random_state=random_state,
+        base,
+        SEARCH_SPACE,
+        n_iter=n_iter,
+        cv=cv,
+        n_jobs=n_jobs,
+        random_state=random_state,
         verbose=verbose,
     )
     return search.fit(X)
@@ -105,8 +114,9 @@ def _cached(path, make):
     return model
 
 
-def run_seed1(profile="quick", *, out="results/seed1", data_home=None, n_jobs=1, device="cpu",
-              verbose=1):
+def run_seed1(
+    profile="quick", *, out="results/seed1", data_home=None, n_jobs=1, device="cpu", verbose=1
+):
     """Run the seed-1 studies and write metrics, tables and figures.
 
     Parameters
@@ -146,8 +156,12 @@ def run_seed1(profile="quick", *, out="results/seed1", data_home=None, n_jobs=1,
         def fit():
             log(f"training {name}")
             return estimator.set_params(
-                max_epochs=profile.epochs, validation_fraction=0.1, patience=10, device=device,
-                random_state=0, verbose=verbose,
+                max_epochs=profile.epochs,
+                validation_fraction=0.1,
+                patience=10,
+                device=device,
+                random_state=0,
+                verbose=verbose,
             ).fit(X_unlabeled)
 
         tag = f"{profile.n_train}-{profile.epochs}epochs"  # another profile trains anew
@@ -155,8 +169,10 @@ def run_seed1(profile="quick", *, out="results/seed1", data_home=None, n_jobs=1,
 
     log("hyperparameter search")
     search = search_autoencoder(
-        X_unlabeled[: profile.search_images], n_iter=profile.search_trials,
-        max_epochs=profile.search_epochs, n_jobs=n_jobs,
+        X_unlabeled[: profile.search_images],
+        n_iter=profile.search_trials,
+        max_epochs=profile.search_epochs,
+        n_jobs=n_jobs,
     )
     ae = autoencoder("ae", ConvAETransformer(**SEED1_BEST))
     denoising = {
@@ -169,8 +185,14 @@ def run_seed1(profile="quick", *, out="results/seed1", data_home=None, n_jobs=1,
 
     log("transfer learning: frozen encoder + 128-10 head")
     head = SoftmaxClassifier(
-        hidden_units=(128,), lr=5e-3, batch_size=128, max_epochs=profile.head_epochs,
-        validation_fraction=0.1, patience=5, device=device, random_state=0,
+        hidden_units=(128,),
+        lr=5e-3,
+        batch_size=128,
+        max_epochs=profile.head_epochs,
+        validation_fraction=0.1,
+        patience=5,
+        device=device,
+        random_state=0,
     )
     labeled = slice(0, profile.n_labeled)
     transfer = make_pipeline(FrozenEstimator(ae), head).fit(X[labeled], y[labeled])

@@ -119,7 +119,9 @@ def plot_cnn_train_test(rows, pipeline="cnn"):
     _, test_scores = _scores_by_size(rows, pipeline, "test_accuracy")
     fig, [[ax]] = _subplots(figsize=(7, 4.5))
     display = LearningCurveDisplay(
-        train_sizes=sizes, train_scores=train_scores, test_scores=test_scores,
+        train_sizes=sizes,
+        train_scores=train_scores,
+        test_scores=test_scores,
         score_name="accuracy",
     )
     display.plot(ax=ax, score_type="both", std_display_style="fill_between")
@@ -265,7 +267,9 @@ def plot_reconstructions(autoencoder, X, *, n_images=8, title=None):
     reconstructed = autoencoder.reconstruct(X)
     mse = float(np.mean((reconstructed - X) ** 2))
     return _image_grid(
-        [X, reconstructed], autoencoder.image_shape_, ["original", "decoded"],
+        [X, reconstructed],
+        autoencoder.image_shape_,
+        ["original", "decoded"],
         f"{title or 'reconstructions'} (MSE {mse:.4f})",
     )
 
@@ -348,7 +352,9 @@ def plot_denoising(autoencoder, X, kind, *, n_images=8, random_state=0):
     rebuilt = autoencoder.reconstruct(noisy)
     mse = float(np.mean((rebuilt - X) ** 2))
     return _image_grid(
-        [X, noisy, rebuilt], autoencoder.image_shape_, ["clean", kind, "denoised"],
+        [X, noisy, rebuilt],
+        autoencoder.image_shape_,
+        ["clean", kind, "denoised"],
         f"Denoising {kind} noise (MSE to clean {mse:.4f})",
     )
 

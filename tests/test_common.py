@@ -7,8 +7,13 @@ from skae import CNNClassifier, ConvAETransformer, SoftmaxClassifier, VAETransfo
 ESTIMATORS = [
     ConvAETransformer(image_shape=None, channels=(4, 2), max_epochs=2, random_state=0),
     ConvAETransformer(
-        image_shape=None, latent_dim=3, channels=(4, 4, 4), dropout=0.1, noise="gaussian",
-        max_epochs=2, random_state=0,
+        image_shape=None,
+        latent_dim=3,
+        channels=(4, 4, 4),
+        dropout=0.1,
+        noise="gaussian",
+        max_epochs=2,
+        random_state=0,
     ),
     VAETransformer(
         image_shape=None, latent_dim=2, channels=(4, 4, 4), max_epochs=2, random_state=0

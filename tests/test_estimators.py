@@ -164,9 +164,7 @@ def test_wrong_dtype_is_rejected(fitted_ae):
         SoftmaxClassifier(max_epochs=1).fit(np.zeros((4, 2)), [0.5, 1.5, 2.5, 0.1])
 
 
-@pytest.mark.parametrize(
-    "method", ["transform", "inverse_transform", "score", "reconstruct"]
-)
+@pytest.mark.parametrize("method", ["transform", "inverse_transform", "score", "reconstruct"])
 def test_unfitted_use_raises(method):
     with pytest.raises(NotFittedError):
         getattr(ConvAETransformer(), method)(np.zeros((2, 784), np.float32))
