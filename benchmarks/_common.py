@@ -50,5 +50,14 @@ def report(name, claim, rows, extra=None):
     print(f"\nwrote {RESULTS / f'{name}.json'}")
 
 
+def rst_table(header, body):
+    """A reStructuredText simple table (the docs include these files)."""
+    widths = [max(len(str(r[i])) for r in [header, *body]) for i in range(len(header))]
+    rule = "  ".join("=" * w for w in widths)
+    lines = [rule, "  ".join(h.ljust(w) for h, w in zip(header, widths)).rstrip(), rule]
+    lines += ["  ".join(str(c).ljust(w) for c, w in zip(r, widths)).rstrip() for r in body]
+    return "\n".join([*lines, rule, ""])
+
+
 def _fmt(value):
     return f"{value:.4g}" if isinstance(value, float) else str(value)

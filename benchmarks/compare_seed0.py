@@ -12,6 +12,8 @@ import argparse
 import json
 from pathlib import Path
 
+from _common import rst_table
+
 from skae import summarize
 from skae._study import PAPER_ACCURACY
 
@@ -48,11 +50,7 @@ def to_rst(table):
     sizes = [s for s in map(str, SIZES) if any(s in row for row in table)]
     header = ["pipeline", *sizes]
     body = [[row["pipeline"], *(_cell(row.get(s)) for s in sizes)] for row in table]
-    widths = [max(len(str(r[i])) for r in [header, *body]) for i in range(len(header))]
-    rule = "  ".join("=" * w for w in widths)
-    lines = [rule, "  ".join(h.ljust(w) for h, w in zip(header, widths)).rstrip(), rule]
-    lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in body]
-    return "\n".join([*lines, rule, ""])
+    return rst_table(header, body)
 
 
 def main(folder):

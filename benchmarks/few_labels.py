@@ -20,7 +20,7 @@ import json
 import joblib
 import matplotlib
 import numpy as np
-from _common import RESULTS, report
+from _common import RESULTS, report, rst_table
 from sklearn.frozen import FrozenEstimator
 from sklearn.model_selection import train_test_split
 from sklearn.pipeline import make_pipeline
@@ -96,6 +96,9 @@ def main(repeats, n_jobs):
         }
     )
     report("few_labels", __doc__.split("\n")[0], table, {"repeats": repeats, "cells": cells})
+    (RESULTS / "few_labels.rst").write_text(
+        rst_table(list(table[0]), [list(row.values()) for row in table])
+    )
     fig = plot_learning_curves(cells, metric="full_test_accuracy", show_paper=False)
     ax = fig.axes[0]
     ax.plot(
