@@ -3,6 +3,7 @@
 import json
 import os
 import platform
+import statistics
 import time
 from pathlib import Path
 
@@ -34,6 +35,20 @@ def interleaved(contenders, repeats):
             run()
             times[name].append(time.perf_counter() - start)
     return times
+
+
+def speed_ratios(times):
+    """hand-written / skae seconds: of the medians, and of the fastest rounds.
+
+    Rounds on a shared machine are often bimodal (a slow mode about 2x the fast one, for
+    every contender alike); the median then depends on how many rounds each contender drew
+    in the slow mode, while the fastest round does not (noise only ever adds time).
+    """
+    skae, hand = times["skae"], times["hand-written"]
+    return {
+        "ratio": statistics.median(hand) / statistics.median(skae),
+        "ratio_fastest": min(hand) / min(skae),
+    }
 
 
 def report(name, claim, rows, extra=None):
