@@ -61,6 +61,25 @@ class SkaeNet(NeuralNet):
         super().__init__(*args, **kwargs)
         self.clip_grad_norm = clip_grad_norm
 
+    def fit_loop(self, X, y=None, **fit_params):
+        # skorch ends training quietly on Ctrl-C; remember it, so that a study can tell an
+        # interrupted fit from a finished one (raise_if_interrupted). EarlyStopping raises
+        # KeyboardInterrupt too, but only once an epoch has ended.
+        self.interrupted_ = self.in_epoch_ = False
+        try:
+            return super().fit_loop(X, y, **fit_params)
+        except KeyboardInterrupt:
+            self.interrupted_ = self.in_epoch_
+            raise
+
+    def on_epoch_begin(self, net, **kwargs):
+        super().on_epoch_begin(net, **kwargs)
+        self.in_epoch_ = True
+
+    def on_epoch_end(self, net, **kwargs):
+        super().on_epoch_end(net, **kwargs)
+        self.in_epoch_ = False  # runs before the callbacks' on_epoch_end
+
     def initialize_callbacks(self):
         super().initialize_callbacks()
         # Which callbacks override each hook: calling the others' no-op methods on every
@@ -141,13 +160,9 @@ class KeepBestOnInterrupt(Callback):
     """
 
     def on_train_begin(self, net, **kwargs):
-        self.best_loss_, self.best_weights_, self.in_epoch_ = np.inf, None, False
-
-    def on_epoch_begin(self, net, **kwargs):
-        self.in_epoch_ = True
+        self.best_loss_, self.best_weights_ = np.inf, None
 
     def on_epoch_end(self, net, **kwargs):
-        self.in_epoch_ = False
         last = net.history[-1]
         loss = last.get("valid_loss", last["train_loss"])
         if loss < self.best_loss_:
@@ -156,13 +171,23 @@ class KeepBestOnInterrupt(Callback):
             self.best_weights_ = {name: w.detach().clone() for name, w in weights.items()}
 
     def on_train_end(self, net, **kwargs):
-        if self.in_epoch_:
+        if getattr(net, "interrupted_", False):
             message = f"Training interrupted during epoch {len(net.history)}"
             if self.best_weights_ is not None:
                 net.module_.load_state_dict(self.best_weights_)
                 message += f"; restored the best epoch's weights (loss {self.best_loss_:.4g})"
             warnings.warn(message + ".", UserWarning)
         self.best_weights_ = None  # not worth pickling
+
+
+def raise_if_interrupted(estimator):
+    """Raise ``KeyboardInterrupt`` if Ctrl-C ended ``estimator``'s training early.
+
+    Such a fit returns normally with the best weights so far, which is what a user at the
+    prompt wants; a study must stop instead of scoring or caching the model as finished.
+    """
+    if getattr(getattr(estimator, "net_", None), "interrupted_", False):
+        raise KeyboardInterrupt
 
 
 def as_tensor(X):

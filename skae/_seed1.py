@@ -18,6 +18,7 @@ from sklearn.model_selection import RandomizedSearchCV
 from sklearn.pipeline import make_pipeline
 
 from ._autoencoder import ConvAETransformer, VAETransformer
+from ._base import raise_if_interrupted
 from ._classifiers import SoftmaxClassifier
 from .datasets import fetch_mnist
 from .noise import NOISE_TYPES, add_noise
@@ -110,6 +111,7 @@ def _cached(path, make):
     if path.exists():
         return joblib.load(path)
     model = make()
+    raise_if_interrupted(model)  # never cache a half-trained model
     joblib.dump(model, path)
     return model
 

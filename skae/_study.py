@@ -24,6 +24,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 
 from ._autoencoder import ConvAETransformer
+from ._base import raise_if_interrupted
 from ._classifiers import CNNClassifier, SoftmaxClassifier
 from .datasets import fetch_fashion_mnist, fetch_mnist
 
@@ -210,6 +211,7 @@ def _run_cell(name, pipeline, size, repeat, X, y, X_test, y_test, test_size):
     start = time.perf_counter()
     model.fit(X[train], y[train])
     fit_time = time.perf_counter() - start
+    raise_if_interrupted(model[-1])  # a half-trained head is not a finished cell
     predicted = model.predict(X_test)
     head = model.steps[-1][1]
     return {

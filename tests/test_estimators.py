@@ -16,6 +16,7 @@ from sklearn.pipeline import Pipeline
 from skorch.callbacks import Callback
 
 from skae import CNNClassifier, ConvAETransformer, SoftmaxClassifier
+from skae._base import raise_if_interrupted
 
 
 def test_transform_is_frozen_code(fitted_ae, mnist_small):
@@ -204,6 +205,9 @@ def test_ctrl_c_keeps_best_weights(mnist_small):
         ae.fit(X)
     assert ae.n_epochs_ == 2
     np.testing.assert_allclose(ae.transform(X), reference.transform(X), atol=1e-6)
+    with pytest.raises(KeyboardInterrupt):  # what a study calls before saving a model
+        raise_if_interrupted(ae)
+    raise_if_interrupted(reference)  # a finished fit passes
 
 
 def test_early_stopping_uses_validation_split(mnist_small):

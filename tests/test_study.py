@@ -101,3 +101,30 @@ def test_interrupted_run_still_writes_finished_cells(tmp_path, monkeypatch):
         run_learning_curve("tiny", out=tmp_path, pipelines=["raw_pixels_logreg"], verbose=0)
     rows = json.loads((tmp_path / "learning_curve.json").read_text())
     assert [row["train_size"] for row in rows] == [40]
+
+
+def test_ctrl_c_inside_a_cell_is_not_a_finished_cell(mnist_small, monkeypatch):
+    """skorch swallows Ctrl-C and returns the best weights; a study cell must stop instead."""
+    from sklearn.pipeline import make_pipeline
+    from skorch.callbacks import Callback
+
+    from skae import SoftmaxClassifier, _study
+
+    class CtrlCInEpoch2(Callback):
+        def on_batch_end(self, net, **kwargs):
+            if len(net.history) == 2:
+                raise KeyboardInterrupt
+
+    make_net = SoftmaxClassifier._net
+
+    def net_with_ctrl_c(self, *args, **kwargs):
+        net = make_net(self, *args, **kwargs)
+        net.callbacks.append(("ctrl_c", CtrlCInEpoch2()))
+        return net
+
+    monkeypatch.setattr(SoftmaxClassifier, "_net", net_with_ctrl_c)
+    X, y, X_test, y_test = mnist_small
+    with pytest.warns(UserWarning, match="interrupted"), pytest.raises(KeyboardInterrupt):
+        _study._run_cell(
+            "head", make_pipeline(SoftmaxClassifier(max_epochs=5)), 40, 0, X, y, X_test, y_test, 10
+        )
