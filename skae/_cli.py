@@ -19,6 +19,7 @@ def _learning_curve(args):
         data_home=args.data_home,
         n_jobs=args.n_jobs,
         device=args.device,
+        max_cells=args.max_cells,
         verbose=0 if args.quiet else 1,
     )
     print("\nTest accuracy (%) on the paper's 350 test images, mean over repeats:")
@@ -108,6 +109,12 @@ def build_parser():
     _add_common(curve, PROFILES, "results")
     curve.add_argument("--pipelines", nargs="+", help="subset of pipelines to run")
     curve.add_argument("--no-figures", action="store_true", help="skip the PNG figures")
+    curve.add_argument(
+        "--max-cells",
+        type=int,
+        metavar="N",
+        help="run at most N unfinished cells (0: tables and figures of the finished ones only)",
+    )
     curve.set_defaults(handler=_learning_curve)
     seed1 = commands.add_parser(
         "seed1",

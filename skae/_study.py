@@ -234,6 +234,7 @@ def run_learning_curve(
     data_home=None,
     n_jobs=1,
     device="cpu",
+    max_cells=None,
     verbose=1,
 ):
     """Run (or resume) the seed-0 learning-curve study and write its tables.
@@ -256,6 +257,10 @@ def run_learning_curve(
         client, the cells run on the Dask cluster instead (``n_jobs=-1``: all its workers).
     device : str, default="cpu"
         Torch device.
+    max_cells : int, default=None
+        Run at most this many of the unfinished cells, in the order of the resume log (repeat
+        by repeat, the paper's reported sizes first); ``None`` runs them all, ``0`` only
+        rewrites the tables from the finished cells.
     verbose : int, default=1
         ``1`` prints progress.
 
@@ -272,6 +277,8 @@ def run_learning_curve(
     >>> rows = run_learning_curve("tiny", out="results/tiny")  # doctest: +SKIP
     """
     profile = PROFILES[profile] if isinstance(profile, str) else profile
+    if max_cells is not None and max_cells < 0:
+        raise ValueError(f"max_cells must be None or >= 0, got {max_cells}.")
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     autoencoders = pretrain_autoencoders(
@@ -300,7 +307,7 @@ def run_learning_curve(
             if (name, size, repeat) not in done
         ),
         key=lambda cell: (cell[2], cell[1] not in REPORTED_SIZES, cell[1], names.index(cell[0])),
-    )
+    )[:max_cells]
     if verbose:
         print(f"{len(done)} cells already done, {len(todo)} to run ({n_jobs=})")
     cells = joblib.Parallel(n_jobs=n_jobs, return_as="generator_unordered")(

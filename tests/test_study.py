@@ -40,6 +40,16 @@ def test_resume_recomputes_nothing(study, capsys):
     assert again == rows
 
 
+def test_max_cells_runs_part_of_the_study(tmp_path):
+    args = dict(out=tmp_path, pipelines=["raw_pixels_logreg"], verbose=0)
+    first = run_learning_curve("tiny", max_cells=1, **args)
+    assert [(row["train_size"], row["repeat"]) for row in first] == [(40, 0)]
+    assert run_learning_curve("tiny", max_cells=0, **args) == first  # tables only
+    assert len(json.loads((tmp_path / "learning_curve.json").read_text())) == 1
+    with pytest.raises(ValueError, match="max_cells"):
+        run_learning_curve("tiny", max_cells=-1, **args)
+
+
 def test_unknown_pipeline_is_rejected(study):
     with pytest.raises(ValueError, match="Unknown pipelines"):
         run_learning_curve("tiny", out=study[0], pipelines=["nope"], verbose=0)
