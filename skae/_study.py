@@ -211,9 +211,9 @@ def _run_cell(name, pipeline, size, repeat, X, y, X_test, y_test, test_size):
     start = time.perf_counter()
     model.fit(X[train], y[train])
     fit_time = time.perf_counter() - start
-    raise_if_interrupted(model[-1])  # a half-trained head is not a finished cell
+    head = model[-1]
+    raise_if_interrupted(head)  # a half-trained head is not a finished cell
     predicted = model.predict(X_test)
-    head = model.steps[-1][1]
     return {
         "pipeline": name,
         "train_size": int(size),
