@@ -1,7 +1,8 @@
 """Claim: with correct training, every pretrained pipeline beats the seed-0 paper's numbers.
 
 Reads ``learning_curve.json`` written by ``skae learning-curve`` and prints, at 160 / 480 /
-960 / 1600 / 4000 / 8000 labels (those the run has), our mean test accuracy next to the
+960 / 1600 / 4000 / 8000 labels (those the run has), our mean test accuracy (± its standard
+deviation over repeats on the 350 images, and the mean on all 10 000) next to the
 paper's reported one (at 160 / 960 / 8000; mean of 3 runs on 350 test images). Writes the
 table as ``comparison.json`` and ``comparison.rst`` (included by the docs) beside the input.
 
@@ -32,6 +33,8 @@ def comparison_rows(rows):
                 paper = PAPER_ACCURACY.get(name, {}).get(size)
                 row[str(size)] = {
                     "ours_350": round(100 * ours[name][size][0], 1),
+                    "std_350": round(100 * ours[name][size][1], 1),
+                    "repeats": ours[name][size][2],
                     "ours_10k": round(100 * full[name][size][0], 1),
                     "paper": paper,
                 }
@@ -43,7 +46,8 @@ def _cell(value):
     if value is None:
         return ""
     paper = "" if value["paper"] is None else f" ({value['paper']})"
-    return f"{value['ours_350']} / {value['ours_10k']}{paper}"
+    spread = f" ± {value['std_350']}" if value["repeats"] > 1 else ""
+    return f"{value['ours_350']}{spread} / {value['ours_10k']}{paper}"
 
 
 def to_rst(table):
@@ -58,7 +62,7 @@ def main(folder):
     table = comparison_rows(json.loads((folder / "learning_curve.json").read_text()))
     rst = to_rst(table)
     print(__doc__.split("\n")[0])
-    print("cells: accuracy % on 350 test images / on 10 000 (paper's number)\n")
+    print("cells: accuracy % on 350 test images (± std over repeats) / on 10 000 (paper's)\n")
     print(rst)
     (folder / "comparison.json").write_text(json.dumps(table, indent=1))
     (folder / "comparison.rst").write_text(rst)
