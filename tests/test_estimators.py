@@ -1,8 +1,10 @@
 """Behaviour of the skae estimators beyond sklearn's generic checks."""
 
+import io
 import subprocess
 import sys
 import warnings
+from unittest import mock
 
 import joblib
 import numpy as np
@@ -241,6 +243,36 @@ def test_cuda_model_loads_on_cpu(fitted_ae, mnist_small, tmp_path):
     joblib.dump(ae, tmp_path / "ae.joblib")
     loaded = joblib.load(tmp_path / "ae.joblib")
     np.testing.assert_allclose(loaded.transform(X), ae.transform(X), atol=1e-5)
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="simulates a machine without CUDA")
+def test_cuda_saved_model_loads_on_cpu_only_machine(mnist_small):
+    # Without a GPU, make the file look CUDA-trained: the device set to "cuda" and every
+    # tensor tagged "cuda:0", as torch.save writes them from a GPU. Loading it here must
+    # map the weights to the CPU and give the same codes.
+    X, y = mnist_small[0][:100], mnist_small[1][:100]
+    ae = ConvAETransformer(max_epochs=1, random_state=0).fit(X)
+    model = Pipeline(
+        [("ae", FrozenEstimator(ae)), ("head", SoftmaxClassifier(max_epochs=1, random_state=0))]
+    ).fit(X, y)
+    expected = model.predict_proba(X)
+    for estimator in (ae, model[1]):
+        estimator.set_params(device="cuda")
+        estimator.net_.device = "cuda"
+    cpu_tag = torch.serialization.location_tag
+
+    def cuda_tag(obj):
+        return "cuda:0" if cpu_tag(obj) == "cpu" else cpu_tag(obj)
+
+    buffer = io.BytesIO()
+    with mock.patch.object(torch.serialization, "location_tag", cuda_tag):
+        joblib.dump(model, buffer)
+    assert b"cuda:0" in buffer.getvalue()
+    buffer.seek(0)
+    with pytest.warns(UserWarning, match="no CUDA devices"):
+        loaded = joblib.load(buffer)
+    assert str(loaded[1].net_.device) == "cpu"
+    np.testing.assert_allclose(loaded.predict_proba(X), expected, atol=1e-6)
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="checks the CPU-only error")
