@@ -16,6 +16,7 @@ from sklearn.frozen import FrozenEstimator
 from sklearn.model_selection import GridSearchCV, ShuffleSplit, learning_curve
 from sklearn.pipeline import Pipeline
 from skorch.callbacks import Callback
+from skorch.exceptions import DeviceWarning
 
 from skae import CNNClassifier, ConvAETransformer, SoftmaxClassifier
 from skae._base import raise_if_interrupted
@@ -269,7 +270,10 @@ def test_cuda_saved_model_loads_on_cpu_only_machine(mnist_small):
         joblib.dump(model, buffer)
     assert b"cuda:0" in buffer.getvalue()
     buffer.seek(0)
-    with pytest.warns(UserWarning, match="no CUDA devices"):
+    with (
+        pytest.warns(UserWarning, match="no CUDA devices"),
+        pytest.warns(DeviceWarning, match="device \\(cuda\\) is not available"),
+    ):
         loaded = joblib.load(buffer)
     assert str(loaded[1].net_.device) == "cpu"
     np.testing.assert_allclose(loaded.predict_proba(X), expected, atol=1e-6)
