@@ -29,6 +29,15 @@ def to_padded_images(x, image_shape):
     return F.pad(images, (0, pw - w, 0, ph - h)) if (ph, pw) != (h, w) else images
 
 
+def conv_pool_layers(in_channels, channels):
+    """3x3 convolution (same size), ReLU and 2x2 max pooling per entry of ``channels``."""
+    layers = []
+    for out_channels in channels:
+        layers += [nn.Conv2d(in_channels, out_channels, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2)]
+        in_channels = out_channels
+    return layers
+
+
 class ConvAE(nn.Module):
     """Seed-0 convolutional autoencoder.
 
@@ -41,14 +50,7 @@ class ConvAE(nn.Module):
         super().__init__()
         self.image_shape = tuple(image_shape)
         in_ch, (c1, c2) = self.image_shape[0], channels
-        self.encoder = nn.Sequential(
-            nn.Conv2d(in_ch, c1, 3, padding=1),
-            nn.ReLU(),
-            nn.MaxPool2d(2),  # (B, c1, H/2, W/2)
-            nn.Conv2d(c1, c2, 3, padding=1),
-            nn.ReLU(),
-            nn.MaxPool2d(2),  # (B, c2, H/4, W/4)
-        )
+        self.encoder = nn.Sequential(*conv_pool_layers(in_ch, channels))  # (B, c2, H/4, W/4)
         self.decoder = nn.Sequential(
             nn.Conv2d(c2, c2, 3, padding=1),
             nn.ReLU(),
@@ -170,14 +172,9 @@ class SmallCNN(nn.Module):
         super().__init__()
         self.image_shape = tuple(image_shape)
         c, h, w = padded_shape(self.image_shape)
-        c1, c2 = channels
+        _, c2 = channels  # two blocks, as POOLING assumes
         self.features = nn.Sequential(
-            nn.Conv2d(c, c1, 3, padding=1),
-            nn.ReLU(),
-            nn.MaxPool2d(2),  # (B, c1, H/2, W/2)
-            nn.Conv2d(c1, c2, 3, padding=1),
-            nn.ReLU(),
-            nn.MaxPool2d(2),  # (B, c2, H/4, W/4)
+            *conv_pool_layers(c, channels),  # (B, c2, H/4, W/4)
             nn.Flatten(),
             nn.Dropout(dropout),
         )
