@@ -16,12 +16,11 @@ import json
 import joblib
 import numpy as np
 from _common import RESULTS, report, rst_table
-from sklearn.base import clone
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
 from skae import PROFILES, make_pipelines, pretrain_autoencoders
-from skae._study import AUTOENCODERS, _cell_split  # the study's encoders and exact draws
+from skae._study import AUTOENCODERS, _run_cell  # the study's encoders and cells
 from skae.datasets import fetch_mnist
 
 PAPER = RESULTS / "paper"
@@ -30,12 +29,6 @@ PAPER = RESULTS / "paper"
 def with_scaler(pipeline):
     encoder, head = pipeline.steps
     return Pipeline([encoder, ("scaler", StandardScaler()), head])
-
-
-def full_test_accuracy(pipeline, size, repeat, X, y, X_test, y_test):
-    train, _ = _cell_split(len(X), len(X_test), size, repeat, test_size=350)
-    model = clone(pipeline).set_params(head__random_state=repeat)
-    return float(model.fit(X[train], y[train]).score(X_test, y_test))
 
 
 def main(sizes=(160, 960, 8000), repeats=(0, 1, 2), n_jobs=2):
@@ -48,11 +41,11 @@ def main(sizes=(160, 960, 8000), repeats=(0, 1, 2), n_jobs=2):
         for scaled in (False, True)
     }
     cells = [(key, size, repeat) for key in variants for size in sizes for repeat in repeats]
-    scores = joblib.Parallel(n_jobs=n_jobs, verbose=5)(
-        joblib.delayed(full_test_accuracy)(variants[key], size, repeat, *data)
+    results = joblib.Parallel(n_jobs=n_jobs, verbose=5)(
+        joblib.delayed(_run_cell)(key[0], variants[key], size, repeat, *data, profile.test_size)
         for key, size, repeat in cells
     )
-    accuracy = dict(zip(cells, scores))
+    accuracy = {cell: result["full_test_accuracy"] for cell, result in zip(cells, results)}
     logged = {
         (c["pipeline"], c["train_size"], c["repeat"]): c["full_test_accuracy"]
         for c in map(json.loads, (PAPER / "cells.jsonl").open())
