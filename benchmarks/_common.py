@@ -12,6 +12,16 @@ import torch
 RESULTS = Path(__file__).parent / "results"
 
 
+def cached_model(folder, name):
+    """The one model ``<name>-<key>.joblib`` a study cached in ``RESULTS / folder``."""
+    import joblib
+
+    paths = sorted((RESULTS / folder).glob(f"{name}-*.joblib"))
+    if len(paths) != 1:
+        raise SystemExit(f"expected one cached {name} in {RESULTS / folder}, found {paths}")
+    return joblib.load(paths[0])
+
+
 def machine():
     """What the numbers were measured on."""
     return {

@@ -24,9 +24,9 @@ from _common import RESULTS, report, rst_table
 from bench_fit import hand_loop
 from torch import nn
 
-from skae import PROFILES, make_pipelines, pretrain_autoencoders
 from skae._modules import MLPHead, SmallCNN
 from skae.datasets import fetch_mnist
+from skae.studies import PROFILES, make_pipelines, pretrain_autoencoders
 
 WORKERS = 2  # the study's --n-jobs on this 2-core machine
 

@@ -15,8 +15,8 @@ from pathlib import Path
 
 from _common import rst_table
 
-from skae import summarize
-from skae._study import PAPER_ACCURACY
+from skae.studies import summarize
+from skae.studies._profiles import PAPER_ACCURACY
 
 SIZES = (160, 480, 960, 1600, 4000, 8000)
 

@@ -19,9 +19,10 @@ from _common import RESULTS, report, rst_table
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
-from skae import PROFILES, make_pipelines, pretrain_autoencoders
-from skae._study import AUTOENCODERS, _run_cell  # the study's encoders and cells
 from skae.datasets import fetch_mnist
+from skae.studies import PROFILES, make_pipelines, pretrain_autoencoders
+from skae.studies._learning_curve import _run_cell  # the study's own cells
+from skae.studies._profiles import AUTOENCODERS
 
 PAPER = RESULTS / "paper"
 
@@ -42,7 +43,9 @@ def main(sizes=(160, 960, 8000), repeats=(0, 1, 2), n_jobs=2):
     }
     cells = [(key, size, repeat) for key in variants for size in sizes for repeat in repeats]
     results = joblib.Parallel(n_jobs=n_jobs, verbose=5)(
-        joblib.delayed(_run_cell)(key[0], variants[key], size, repeat, *data, profile.test_size)
+        joblib.delayed(_run_cell)(
+            key[0], variants[key], size, repeat, *data, profile.test_size, keep_predictions=False
+        )
         for key, size, repeat in cells
     )
     accuracy = {cell: result["full_test_accuracy"] for cell, result in zip(cells, results)}

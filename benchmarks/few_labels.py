@@ -20,7 +20,7 @@ import json
 import joblib
 import matplotlib
 import numpy as np
-from _common import RESULTS, report, rst_table
+from _common import RESULTS, cached_model, report, rst_table
 from sklearn.frozen import FrozenEstimator
 from sklearn.model_selection import train_test_split
 from sklearn.pipeline import make_pipeline
@@ -35,9 +35,9 @@ matplotlib.use("Agg")
 SIZES = (100, 300, 1000)
 KINGMA_M1_TSVM = {100: 0.882, 1000: 0.958}
 ENCODERS = {
-    "dense AE (seed 1)": "seed1-paper/models/ae-60000-50epochs.joblib",
-    "VAE mean (seed 1)": "seed1-paper/models/vae-60000-50epochs.joblib",
-    "sparse conv AE (seed 0)": "paper/autoencoders/sparse_ae_mnist-mnist-59000-100epochs.joblib",
+    "dense AE (seed 1)": ("seed1-paper/models", "ae"),
+    "VAE mean (seed 1)": ("seed1-paper/models", "vae"),
+    "sparse conv AE (seed 0)": ("paper/autoencoders", "sparse_ae_mnist"),
     "raw pixels": None,
 }
 HEADS = {
@@ -49,7 +49,7 @@ HEADS = {
 def encoder(path):
     if path is None:
         return FunctionTransformer()
-    return FrozenEstimator(joblib.load(RESULTS / path))
+    return FrozenEstimator(cached_model(*path))
 
 
 def cell(name, path, head, size, repeat, X, y, X_test, y_test):

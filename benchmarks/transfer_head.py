@@ -8,8 +8,7 @@ them is made on the validation loss, never on the test set, which is reported fo
 Run: ``SKAE_DATA=../shared/data python benchmarks/transfer_head.py``
 """
 
-import joblib
-from _common import RESULTS, report
+from _common import cached_model, report
 
 from skae import SoftmaxClassifier
 from skae.datasets import fetch_mnist
@@ -20,7 +19,7 @@ SETTINGS = [{"lr": 5e-3, "patience": 5}, {"lr": 5e-3, "patience": 10}, {"lr": 1e
 def main():
     X, y = fetch_mnist(return_X_y=True)
     X_test, y_test = fetch_mnist(subset="test", return_X_y=True)
-    ae = joblib.load(RESULTS / "seed1-paper/models/ae-60000-50epochs.joblib")
+    ae = cached_model("seed1-paper/models", "ae")
     codes, test_codes = ae.transform(X), ae.transform(X_test)  # the encoder is frozen
     rows = []
     for setting in SETTINGS:

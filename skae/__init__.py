@@ -1,32 +1,12 @@
-"""skae: unsupervised pretraining with autoencoders, as scikit-learn estimators."""
+"""skae: unsupervised pretraining with autoencoders, as scikit-learn estimators.
+
+The estimators are here; the studies are in :mod:`skae.studies`, the figures in
+:mod:`skae.plots` and the data loaders in :mod:`skae.datasets` (none of which
+``import skae`` loads: matplotlib and torchvision are imported when used).
+"""
 
 from ._autoencoder import ConvAETransformer, VAETransformer
 from ._classifiers import CNNClassifier, SoftmaxClassifier
-from ._seed1 import SEED1_PROFILES, run_seed1, search_autoencoder
-from ._study import (
-    PROFILES,
-    Profile,
-    format_summary,
-    make_pipelines,
-    pretrain_autoencoders,
-    run_learning_curve,
-    summarize,
-)
 
-__all__ = [
-    "CNNClassifier",
-    "ConvAETransformer",
-    "PROFILES",
-    "Profile",
-    "SEED1_PROFILES",
-    "SoftmaxClassifier",
-    "format_summary",
-    "make_pipelines",
-    "pretrain_autoencoders",
-    "run_learning_curve",
-    "run_seed1",
-    "search_autoencoder",
-    "summarize",
-    "VAETransformer",
-]
-__version__ = "0.1.0"
+__all__ = ["CNNClassifier", "ConvAETransformer", "SoftmaxClassifier", "VAETransformer"]
+__version__ = "0.1.0"  # the one version source: pyproject.toml reads it

@@ -219,9 +219,11 @@ class ConvAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Torch
         """
         X = validate_data(self, X, dtype=np.float32)
         self.image_shape_ = resolve_image_shape(self.image_shape, X.shape[1])
-        self._fit_net(self._build_net(), as_tensor(X))
-        self._n_features_out = math.prod(self.net_.module_.code_shape)
-        return self
+        return self._fit_net(self._build_net(), as_tensor(X))
+
+    @property
+    def _n_features_out(self):  # read by get_feature_names_out
+        return math.prod(self.net_.module_.code_shape)
 
     def _build_net(self):
         common = {

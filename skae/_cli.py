@@ -7,8 +7,14 @@ from pathlib import Path
 
 import joblib
 
-from ._seed1 import SEED1_PROFILES, run_seed1
-from ._study import PROFILES, format_summary, pretrain_autoencoders, run_learning_curve
+from .studies import (
+    PROFILES,
+    SEED1_PROFILES,
+    StudyError,
+    format_summary,
+    run_learning_curve,
+    run_seed1,
+)
 
 
 def _learning_curve(args):
@@ -20,21 +26,13 @@ def _learning_curve(args):
         n_jobs=args.n_jobs,
         device=args.device,
         max_cells=args.max_cells,
+        figures=not args.no_figures,
         verbose=0 if args.quiet else 1,
     )
     print("\nTest accuracy (%) on the paper's 350 test images, mean over repeats:")
     print(format_summary(rows))
     print("\nTest accuracy (%) on the full 10 000-image MNIST test set:")
     print(format_summary(rows, "full_test_accuracy"))
-    if not args.no_figures:
-        from ._figures import save_study_figures  # matplotlib only when figures are asked for
-
-        profile = PROFILES[args.profile]
-        autoencoders = pretrain_autoencoders(profile, out=args.out, data_home=args.data_home)
-        for path in save_study_figures(
-            rows, autoencoders, profile, args.out, data_home=args.data_home
-        ):
-            print(f"wrote {path}")
     print(f"tables: {Path(args.out) / 'learning_curve.csv'} (and .json)")
 
 
@@ -43,10 +41,12 @@ def _seed1(args):
         args.profile,
         out=args.out,
         data_home=args.data_home,
+        ae_params=args.ae_params,
         n_jobs=args.n_jobs,
         device=args.device,
         verbose=0 if args.quiet else 1,
     )
+    print(f"\nautoencoders trained with {metrics['ae_params_source']}: {metrics['ae_params']}")
     targets = metrics["seed_targets"]
     print(f"\nconv AE test MSE       {metrics['ae_test_mse']:.4f}  ", end="")
     print(f"(seed: {targets['ae_test_mse']})")
@@ -122,6 +122,12 @@ def build_parser():
         description="Train the seed-1 models once (cached) and write metrics and figures.",
     )
     _add_common(seed1, SEED1_PROFILES, "results/seed1")
+    seed1.add_argument(
+        "--ae-params",
+        choices=["paper", "search"],
+        default="paper",
+        help="autoencoder parameters: seed-1's Table 1 (paper, default) or this run's search",
+    )
     seed1.set_defaults(handler=_seed1)
     return parser
 
@@ -133,10 +139,10 @@ def main(argv=None):
         with _parallel_backend(args.dask):
             args.handler(args)
     except KeyboardInterrupt:
-        print("\nInterrupted; finished cells are saved, rerun the same command to resume.")
+        print("\nInterrupted; finished work is saved, rerun the same command to resume.")
         return 130
-    except OSError as error:
-        print(f"skae: error: {error}", file=sys.stderr)
+    except (StudyError, OSError) as error:  # a bad request or missing data: one clear line
+        print("skae: error: " + " ".join(str(error).split()), file=sys.stderr)
         return 1
     return 0
 

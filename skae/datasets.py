@@ -10,7 +10,6 @@ from pathlib import Path
 import numpy as np
 from sklearn.datasets import get_data_home
 from sklearn.utils import Bunch
-from torchvision import datasets as tv_datasets
 
 __all__ = ["fetch_mnist", "fetch_fashion_mnist", "get_skae_data_home"]
 
@@ -54,15 +53,20 @@ def get_skae_data_home(data_home=None):
     return Path(data_home).expanduser()
 
 
-def _fetch(dataset_class, *, data_home, subset, download_if_missing, return_X_y):
+def _fetch(name, *, data_home, subset, download_if_missing, return_X_y):
+    from torchvision import datasets  # imported when data is asked for, not with skae
+
     if subset not in ("train", "test"):
         raise ValueError(f"subset must be 'train' or 'test', got {subset!r}.")
     root = get_skae_data_home(data_home)
-    name = dataset_class.__name__
+    existed = _existing_folders(root / name / "raw")
     try:
-        dataset = dataset_class(root, train=subset == "train", download=download_if_missing)
+        dataset = getattr(datasets, name)(
+            root, train=subset == "train", download=download_if_missing
+        )
         images, target = dataset.data.numpy(), dataset.targets.numpy()
     except Exception as error:  # torchvision raises RuntimeError, URLError, struct errors...
+        _remove_new_empty_folders(root / name / "raw", existed)
         raise OSError(
             f"Could not load {name} ({subset}) from {root / name / 'raw'}: {error}\n"
             f"Put the four uncompressed IDX files (e.g. train-images-idx3-ubyte) there, point "
@@ -88,6 +92,22 @@ def _fetch(dataset_class, *, data_home, subset, download_if_missing, return_X_y)
     return Bunch(
         data=data, target=target, images=images, target_names=list(dataset.classes), DESCR=descr
     )
+
+
+def _existing_folders(folder):
+    """``folder`` and its parents that exist now."""
+    return {path for path in (folder, *folder.parents) if path.is_dir()}
+
+
+def _remove_new_empty_folders(folder, existed):
+    """Undo the empty folders a failed download left: the caller's tree stays as it was."""
+    for path in (folder, *folder.parents):
+        if path in existed:
+            return
+        try:
+            path.rmdir()  # only if empty
+        except OSError:
+            return
 
 
 def fetch_mnist(*, data_home=None, subset="train", download_if_missing=True, return_X_y=False):
@@ -127,7 +147,7 @@ def fetch_mnist(*, data_home=None, subset="train", download_if_missing=True, ret
     ((10000, 784), dtype('float32'), array([7, 2, 1, 0, 4]))
     """
     return _fetch(
-        tv_datasets.MNIST,
+        "MNIST",
         data_home=data_home,
         subset=subset,
         download_if_missing=download_if_missing,
@@ -169,7 +189,7 @@ def fetch_fashion_mnist(
     ['T-shirt/top', 'Trouser', 'Pullover']
     """
     return _fetch(
-        tv_datasets.FashionMNIST,
+        "FashionMNIST",
         data_home=data_home,
         subset=subset,
         download_if_missing=download_if_missing,

@@ -1,16 +1,20 @@
-"""Figures of the studies: each function takes fitted objects or result rows, returns a Figure."""
+"""Figures of the studies: each function takes fitted objects or result rows, returns a Figure.
+
+Single-panel plots draw on ``ax`` when given one (else on a new figure); pyplot is imported
+only when a new figure is made.
+"""
 
 import numpy as np
 from matplotlib import colormaps
-from matplotlib import pyplot as plt
-from matplotlib.ticker import ScalarFormatter
+from matplotlib.lines import Line2D
+from matplotlib.ticker import MaxNLocator, ScalarFormatter
 from sklearn.decomposition import PCA
 from sklearn.manifold import TSNE
 from sklearn.metrics import ConfusionMatrixDisplay
 from sklearn.model_selection import LearningCurveDisplay
 
-from ._study import PAPER_ACCURACY, REPORTED_SIZES
 from .noise import NOISE_TYPES, add_noise
+from .studies._profiles import PAPER_ACCURACY, REPORTED_SIZES
 
 __all__ = [
     "plot_ae_losses",
@@ -29,7 +33,17 @@ __all__ = [
 
 def _subplots(nrows=1, ncols=1, **figure_kw):
     """A pyplot figure (shown inline by notebooks, collected by sphinx-gallery)."""
+    from matplotlib import pyplot as plt
+
     return plt.subplots(nrows, ncols, squeeze=False, **figure_kw)
+
+
+def _figure_and_axes(ax, figsize):
+    """``(fig, ax)``: the given axes and their figure, or a new figure of ``figsize``."""
+    if ax is not None:
+        return ax.figure, ax
+    fig, [[ax]] = _subplots(figsize=figsize, layout="tight")
+    return fig, ax
 
 
 def _scores_by_size(rows, pipeline, metric):
@@ -43,17 +57,23 @@ def _scores_by_size(rows, pipeline, metric):
     return np.array(sizes), np.array([by_size[s][:n_repeats] for s in sizes])
 
 
-def plot_learning_curves(rows, *, metric="test_accuracy", show_paper=True):
+def plot_learning_curves(rows, *, metric="test_accuracy", show_paper=True, ax=None):
     """Test accuracy against the number of labels, every pipeline (seed-0 Fig. 4).
+
+    Lines are means over repeats, with a band of ±1 standard deviation when there are
+    several; the x-axis spans the sizes that ran.
 
     Parameters
     ----------
     rows : list of dict
-        Cells from :func:`skae.run_learning_curve`.
+        Cells from :func:`skae.studies.run_learning_curve`.
     metric : {"test_accuracy", "full_test_accuracy"}, default="test_accuracy"
         Accuracy on the paper's 350 test images, or on all 10 000.
     show_paper : bool, default=True
-        Mark the paper's reported accuracies (at 160, 960 and 8000 labels) as crosses.
+        Mark the paper's reported accuracies (at 160, 960 and 8000 labels) as crosses, where
+        they fall within the sizes that ran.
+    ax : matplotlib Axes, default=None
+        Where to draw; ``None`` makes a new figure.
 
     Returns
     -------
@@ -64,34 +84,42 @@ def plot_learning_curves(rows, *, metric="test_accuracy", show_paper=True):
     >>> from skae.plots import plot_learning_curves
     >>> rows = [{"pipeline": "cnn", "train_size": n, "test_accuracy": a}
     ...         for n, a in [(160, 0.8), (480, 0.9)]]
-    >>> plot_learning_curves(rows).axes[0].get_xlabel()
-    'labeled training images'
+    >>> fig = plot_learning_curves(rows)
+    >>> fig.axes[0].get_xlabel(), [float(x) for x in fig.axes[0].get_xlim()]
+    ('labeled training images', [160.0, 480.0])
     """
-    fig, [[ax]] = _subplots(figsize=(8, 5))
+    fig, ax = _figure_and_axes(ax, (8, 5))
+    ran = sorted({row["train_size"] for row in rows})
+    low, high = ran[0], ran[-1]
+    n_repeats = 1
     for i, name in enumerate(dict.fromkeys(row["pipeline"] for row in rows)):
         color = f"C{i}"
         sizes, scores = _scores_by_size(rows, name, metric)
-        mean, std = scores.mean(axis=1), scores.std(axis=1)
-        ax.plot(sizes, 100 * mean, color=color, label=name)
-        ax.fill_between(sizes, 100 * (mean - std), 100 * (mean + std), color=color, alpha=0.2)
-        if show_paper and name in PAPER_ACCURACY:
-            paper = PAPER_ACCURACY[name]
+        mean = 100 * scores.mean(axis=1)
+        ax.plot(sizes, mean, color=color, label=name)
+        if scores.shape[1] > 1:
+            std = 100 * scores.std(axis=1)
+            ax.fill_between(sizes, mean - std, mean + std, color=color, alpha=0.2)
+            n_repeats = max(n_repeats, scores.shape[1])
+        paper = {n: a for n, a in PAPER_ACCURACY.get(name, {}).items() if low <= n <= high}
+        if show_paper and paper:
             ax.plot(list(paper), list(paper.values()), "x", color=color, markersize=8)
     ax.set(xlabel="labeled training images", ylabel="test accuracy (%)", xscale="log")
-    shown = {row["train_size"] for row in rows} | (set(REPORTED_SIZES) if show_paper else set())
-    low, high = min(shown), max(shown)
+    ax.set_xlim(low, high)
     ax.set_xticks(sorted({low, high, *(s for s in REPORTED_SIZES if low <= s <= high)}))
     ax.set_xticks([], minor=True)
     ax.xaxis.set_major_formatter(ScalarFormatter())
-    title = "Frozen pretrained encoders vs CNN (band: ±1 std over repeats"
-    ax.set_title(title + (", x: paper)" if show_paper else ")"))
+    handles, _ = ax.get_legend_handles_labels()
+    if show_paper and any(low <= n <= high for acc in PAPER_ACCURACY.values() for n in acc):
+        handles.append(Line2D([], [], color="gray", marker="x", ls="", label="paper (seed-0)"))
+    spread = f"; band: ±1 std over {n_repeats} repeats" if n_repeats > 1 else ""
+    ax.set_title(f"Frozen pretrained encoders vs CNN (mean{spread})")
     ax.grid(alpha=0.3)
-    ax.legend(fontsize="small")
-    fig.tight_layout()
+    ax.legend(handles=handles, fontsize="small")
     return fig
 
 
-def plot_cnn_train_test(rows, pipeline="cnn"):
+def plot_cnn_train_test(rows, pipeline="cnn", *, ax=None):
     """Train and test accuracy of one pipeline against train size (seed-0 Fig. 3).
 
     Uses :class:`sklearn.model_selection.LearningCurveDisplay`.
@@ -99,9 +127,11 @@ def plot_cnn_train_test(rows, pipeline="cnn"):
     Parameters
     ----------
     rows : list of dict
-        Cells from :func:`skae.run_learning_curve`.
+        Cells from :func:`skae.studies.run_learning_curve`.
     pipeline : str, default="cnn"
         Which pipeline.
+    ax : matplotlib Axes, default=None
+        Where to draw; ``None`` makes a new figure.
 
     Returns
     -------
@@ -117,16 +147,16 @@ def plot_cnn_train_test(rows, pipeline="cnn"):
     """
     sizes, train_scores = _scores_by_size(rows, pipeline, "train_accuracy")
     _, test_scores = _scores_by_size(rows, pipeline, "test_accuracy")
-    fig, [[ax]] = _subplots(figsize=(7, 4.5))
+    fig, ax = _figure_and_axes(ax, (7, 4.5))
     display = LearningCurveDisplay(
         train_sizes=sizes,
         train_scores=train_scores,
         test_scores=test_scores,
         score_name="accuracy",
     )
-    display.plot(ax=ax, score_type="both", std_display_style="fill_between")
+    style = "fill_between" if train_scores.shape[1] > 1 else None  # no spread of 1 repeat
+    display.plot(ax=ax, score_type="both", std_display_style=style)
     ax.set_title(f"{pipeline}: train vs test accuracy")
-    fig.tight_layout()
     return fig
 
 
@@ -136,7 +166,7 @@ def plot_ae_losses(autoencoders):
     Parameters
     ----------
     autoencoders : dict of str to ConvAETransformer
-        Fitted autoencoders (untrained ones are skipped).
+        Fitted autoencoders (untrained ones are skipped); one panel each, on a new figure.
 
     Returns
     -------
@@ -161,24 +191,27 @@ def plot_ae_losses(autoencoders):
         if ae.validation_loss_curve_:
             ax.plot(epochs, ae.validation_loss_curve_, "s--", label="validation")
         ax.set(title=name, xlabel="epoch", ylabel="loss")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.legend()
     fig.tight_layout()
     return fig
 
 
-def plot_head_losses(rows, pipeline, *, repeat=0, max_curves=8):
+def plot_head_losses(rows, pipeline, *, repeat=0, max_curves=8, ax=None):
     """Head training loss per epoch, one line per train size (seed-0 Fig. 2, 8-11).
 
     Parameters
     ----------
     rows : list of dict
-        Cells from :func:`skae.run_learning_curve`.
+        Cells from :func:`skae.studies.run_learning_curve`.
     pipeline : str
         Which pipeline (one with a torch head).
     repeat : int, default=0
         Which repeat.
     max_curves : int, default=8
         At most this many train sizes, evenly spread, for readability.
+    ax : matplotlib Axes, default=None
+        Where to draw; ``None`` makes a new figure.
 
     Returns
     -------
@@ -195,26 +228,28 @@ def plot_head_losses(rows, pipeline, *, repeat=0, max_curves=8):
     cells = [r for r in rows if (r["pipeline"], r["repeat"]) == (pipeline, repeat)]
     cells = sorted((r for r in cells if r["loss_curve"]), key=lambda r: r["train_size"])
     keep = np.unique(np.linspace(0, len(cells) - 1, min(max_curves, len(cells))).astype(int))
-    fig, [[ax]] = _subplots(figsize=(7, 4.5))
+    fig, ax = _figure_and_axes(ax, (7, 4.5))
     colors = colormaps["viridis"](np.linspace(0, 1, max(1, len(keep))))
     for color, i in zip(colors, keep):
         curve = cells[i]["loss_curve"]
         ax.plot(np.arange(1, len(curve) + 1), curve, color=color, label=f"{cells[i]['train_size']}")
     ax.set(title=f"{pipeline}: head training loss", xlabel="epoch", ylabel="cross-entropy")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.legend(title="labels", fontsize="small")
-    fig.tight_layout()
     return fig
 
 
-def plot_confusion_matrix(model, X, y, *, title=None):
-    """Confusion matrix of a fitted classifier or pipeline (seed-0 Fig. 5).
+def plot_confusion_matrix(y_true, y_pred, *, title=None, ax=None):
+    """Confusion matrix of test predictions (seed-0 Fig. 5).
 
     Parameters
     ----------
-    model : fitted classifier
-    X, y : arrays
-        Test images and labels.
+    y_true, y_pred : array-like of shape (n_samples,)
+        Test labels and a classifier's predictions of them.
     title : str, default=None
+        Put before the accuracy in the title.
+    ax : matplotlib Axes, default=None
+        Where to draw; ``None`` makes a new figure.
 
     Returns
     -------
@@ -222,19 +257,14 @@ def plot_confusion_matrix(model, X, y, *, title=None):
 
     Examples
     --------
-    >>> from sklearn.datasets import load_iris
-    >>> from sklearn.linear_model import LogisticRegression
     >>> from skae.plots import plot_confusion_matrix
-    >>> X, y = load_iris(return_X_y=True)
-    >>> model = LogisticRegression(max_iter=500).fit(X, y)
-    >>> plot_confusion_matrix(model, X, y, title="iris:").axes[0].get_title()
-    'iris: accuracy 97.3 %'
+    >>> plot_confusion_matrix([0, 1, 1, 2], [0, 1, 2, 2], title="toy:").axes[0].get_title()
+    'toy: accuracy 75.0 %'
     """
-    fig, [[ax]] = _subplots(figsize=(6, 5.5))
-    display = ConfusionMatrixDisplay.from_estimator(model, X, y, ax=ax, colorbar=False)
+    fig, ax = _figure_and_axes(ax, (6, 5.5))
+    display = ConfusionMatrixDisplay.from_predictions(y_true, y_pred, ax=ax, colorbar=False)
     accuracy = np.trace(display.confusion_matrix) / display.confusion_matrix.sum()
     ax.set_title(f"{title or ''} accuracy {100 * accuracy:.1f} %".strip())
-    fig.tight_layout()
     return fig
 
 
@@ -386,7 +416,7 @@ def plot_interpolation(vae, x_start, x_end, *, steps=10):
     return _image_grid([images], vae.image_shape_, [""], "Latent interpolation")
 
 
-def plot_latent_space(codes, labels, *, method="pca", random_state=0, title=None):
+def plot_latent_space(codes, labels, *, method="pca", random_state=0, title=None, ax=None):
     """Latent codes in 2-D, coloured by digit (seed-1 Fig. 9-12).
 
     Parameters
@@ -400,6 +430,8 @@ def plot_latent_space(codes, labels, *, method="pca", random_state=0, title=None
         coordinates (for a 2-D latent space).
     random_state : int, default=0
     title : str, default=None
+    ax : matplotlib Axes, default=None
+        Where to draw; ``None`` makes a new figure.
 
     Returns
     -------
@@ -420,16 +452,15 @@ def plot_latent_space(codes, labels, *, method="pca", random_state=0, title=None
         points = TSNE(n_components=2, init="pca", random_state=random_state).fit_transform(codes)
     else:
         points = codes[:, :2]
-    fig, [[ax]] = _subplots(figsize=(6, 5))
+    fig, ax = _figure_and_axes(ax, (6, 5))
     scatter = ax.scatter(points[:, 0], points[:, 1], c=labels, cmap="tab10", s=6)
     ax.legend(*scatter.legend_elements(), title="digit", fontsize="small", loc="best")
     name = {"pca": "PCA", "tsne": "t-SNE"}.get(method, "latent")
     ax.set(xlabel=f"{name} 1", ylabel=f"{name} 2", title=title or f"{name} of the latent codes")
-    fig.tight_layout()
     return fig
 
 
-def plot_search_results(cv_results, *, score="mean_test_score"):
+def plot_search_results(cv_results, *, score="mean_test_score", ax=None):
     """Parallel coordinates of a hyperparameter search, coloured by score (seed-1 Fig. 13).
 
     Parameters
@@ -437,6 +468,8 @@ def plot_search_results(cv_results, *, score="mean_test_score"):
     cv_results : dict
         ``cv_results_`` of a fitted ``GridSearchCV`` / ``RandomizedSearchCV``.
     score : str, default="mean_test_score"
+    ax : matplotlib Axes, default=None
+        Where to draw; ``None`` makes a new figure.
 
     Returns
     -------
@@ -466,12 +499,11 @@ def plot_search_results(cv_results, *, score="mean_test_score"):
     table = np.column_stack(columns)
     span = np.ptp(table, axis=0)
     scaled = (table - table.min(axis=0)) / np.where(span > 0, span, 1)
-    fig, [[ax]] = _subplots(figsize=(8, 4.5))
+    fig, ax = _figure_and_axes(ax, (8, 4.5))
     colors = colormaps["viridis"]((scores - scores.min()) / (np.ptp(scores) or 1))
     for row, color in zip(scaled, colors):
         ax.plot(range(len(row)), row, color=color, alpha=0.7)
     ax.set_xticks(range(len(names) + 1), [*names, score])
     ax.set_yticks([])
     ax.set_title("Hyperparameter search (lr on a log scale; yellow = best)")
-    fig.tight_layout()
     return fig

@@ -5,8 +5,8 @@ import pytest
 import torch
 from distributed import Client, LocalCluster, get_task_stream
 
-from skae import run_learning_curve
 from skae._cli import main
+from skae.studies import run_learning_curve
 
 PIPELINES = ["sparse_ae_mnist", "raw_pixels_logreg"]
 

@@ -15,11 +15,9 @@ from sklearn.exceptions import NotFittedError
 from sklearn.frozen import FrozenEstimator
 from sklearn.model_selection import GridSearchCV, ShuffleSplit, learning_curve
 from sklearn.pipeline import Pipeline
-from skorch.callbacks import Callback
 from skorch.exceptions import DeviceWarning
 
 from skae import CNNClassifier, ConvAETransformer, SoftmaxClassifier
-from skae._base import raise_if_interrupted
 
 
 def test_transform_is_frozen_code(fitted_ae, mnist_small):
@@ -179,38 +177,26 @@ def test_invalid_parameter_is_reported_at_fit():
         ConvAETransformer(optimizer="rmsprop").fit(np.zeros((2, 784), np.float32))
 
 
-class _InterruptAt(Callback):
-    """Simulates Ctrl-C in the middle of the given epoch."""
-
-    def __init__(self, epoch):
-        self.epoch = epoch
-
-    def on_batch_end(self, net, **kwargs):
-        if len(net.history) == self.epoch and len(net.history[-1]["batches"]) == 2:
-            raise KeyboardInterrupt
-
-
-def test_ctrl_c_keeps_best_weights(mnist_small):
+def test_ctrl_c_keeps_best_weights_then_stops(mnist_small, ctrl_c):
     X = mnist_small[0][:256]
+    reference = ConvAETransformer(max_epochs=2, random_state=0).fit(X)
+    ctrl_c(ConvAETransformer, epoch=3)
     ae = ConvAETransformer(max_epochs=3, random_state=0)
-    with torch.random.fork_rng():
-        torch.manual_seed(0)
-        reference = ConvAETransformer(max_epochs=2, random_state=0).fit(X)
-    net = ae._net  # train through the estimator, with an extra callback that interrupts
-
-    def net_with_interrupt(*args, **kwargs):
-        interrupted = net(*args, **kwargs)
-        interrupted.callbacks.append(("interrupt", _InterruptAt(3)))
-        return interrupted
-
-    ae._net = net_with_interrupt
-    with pytest.warns(UserWarning, match="interrupted during epoch 3; restored"):
+    match = "interrupted during epoch 3; the model keeps the weights of epoch 2"
+    with pytest.warns(UserWarning, match=match), pytest.raises(KeyboardInterrupt):
         ae.fit(X)
-    assert ae.n_epochs_ == 2
+    assert ae.n_epochs_ == 2  # fitted state complete: usable at the prompt
     np.testing.assert_allclose(ae.transform(X), reference.transform(X), atol=1e-6)
-    with pytest.raises(KeyboardInterrupt):  # what a study calls before saving a model
-        raise_if_interrupted(ae)
-    raise_if_interrupted(reference)  # a finished fit passes
+    assert len(ae.get_feature_names_out()) == 196
+
+
+def test_ctrl_c_stops_a_grid_search(mnist_small, ctrl_c):
+    X, y = mnist_small[0], mnist_small[1]
+    ctrl_c(SoftmaxClassifier, epoch=2)
+    search = GridSearchCV(SoftmaxClassifier(max_epochs=3), {"lr": [1e-3, 1e-2]}, cv=2)
+    with pytest.warns(UserWarning, match="interrupted"), pytest.raises(KeyboardInterrupt):
+        search.fit(X, y)  # error_score catches exceptions, not the interrupt
+    assert not hasattr(search, "best_estimator_")
 
 
 def test_early_stopping_uses_validation_split(mnist_small):

@@ -1,13 +1,30 @@
-"""The learning-curve study on the tiny profile (seconds)."""
+"""The studies on their tiny profiles (seconds): results, resume, crash safety, the CLI."""
 
 import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
 
+import joblib
 import pytest
 from matplotlib.figure import Figure
 
-from skae import PROFILES, format_summary, run_learning_curve, summarize
+from skae import CNNClassifier, ConvAETransformer, VAETransformer
+from skae._base import TorchEstimator
 from skae._cli import main
 from skae.plots import plot_cnn_train_test, plot_head_losses, plot_learning_curves
+from skae.studies import (
+    PROFILES,
+    StudyError,
+    fit_cached,
+    format_summary,
+    run_learning_curve,
+    run_seed1,
+    summarize,
+)
+from skae.studies._files import CellLog, locked
 
 PIPELINES = ["sparse_ae_mnist", "cnn", "raw_pixels_logreg"]
 
@@ -17,6 +34,16 @@ def study(tmp_path_factory):
     out = tmp_path_factory.mktemp("study")
     rows = run_learning_curve("tiny", out=out, pipelines=PIPELINES, verbose=0)
     return out, rows
+
+
+@pytest.fixture
+def no_training(monkeypatch):
+    """Any torch fit fails the test: for runs that must only load and draw."""
+
+    def fail(*args, **kwargs):
+        raise AssertionError("a model was trained")
+
+    monkeypatch.setattr(TorchEstimator, "_fit_net", fail)
 
 
 def test_cells_and_tables(study):
@@ -33,11 +60,24 @@ def test_cells_and_tables(study):
     assert any(row["loss_curve"] for row in rows if row["pipeline"] == "cnn")
 
 
-def test_resume_recomputes_nothing(study, capsys):
+def test_each_run_records_what_produced_it(study):
+    out, rows = study
+    [run] = CellLog(out / "runs.jsonl").read()
+    assert {"skae", "torch", "sklearn", "skorch", "torch_threads", "device", "cpu"} <= set(run)
+    assert {row["run"] for row in rows} == {run["run"]}
+
+
+def test_only_the_chosen_pipelines_encoders_are_pretrained(study):
+    out, _ = study
+    cached = sorted(path.name.split("-")[0] for path in (out / "autoencoders").iterdir())
+    assert cached == ["sparse_ae_mnist"]
+
+
+def test_resume_recomputes_nothing(study, capsys, no_training):
     out, rows = study
     again = run_learning_curve("tiny", out=out, pipelines=PIPELINES, verbose=1)
     assert f"{len(rows)} cells already done, 0 to run" in capsys.readouterr().out
-    assert again == rows
+    assert [{**row, "run": None} for row in again] == [{**row, "run": None} for row in rows]
 
 
 def test_max_cells_runs_part_of_the_study(tmp_path):
@@ -46,13 +86,8 @@ def test_max_cells_runs_part_of_the_study(tmp_path):
     assert [(row["train_size"], row["repeat"]) for row in first] == [(40, 0)]
     assert run_learning_curve("tiny", max_cells=0, **args) == first  # tables only
     assert len(json.loads((tmp_path / "learning_curve.json").read_text())) == 1
-    with pytest.raises(ValueError, match="max_cells"):
+    with pytest.raises(StudyError, match="max_cells"):
         run_learning_curve("tiny", max_cells=-1, **args)
-
-
-def test_unknown_pipeline_is_rejected(study):
-    with pytest.raises(ValueError, match="Unknown pipelines"):
-        run_learning_curve("tiny", out=study[0], pipelines=["nope"], verbose=0)
 
 
 def test_plots_return_figures(study):
@@ -63,29 +98,138 @@ def test_plots_return_figures(study):
         plot_head_losses(rows, "sparse_ae_mnist"),
     ):
         assert isinstance(figure, Figure) and figure.axes
+    ax = plot_learning_curves(rows).axes[0]
+    assert ax.get_xlim() == (40, 80)  # ends at the largest size that ran
+    assert "paper (seed-0)" not in [t.get_text() for t in ax.get_legend().get_texts()]
+    assert not ax.collections  # one repeat: no spread band
 
 
-def test_cli_writes_tables_and_figures(study, capsys):
+def test_cli_draws_figures_from_the_run_without_training(study, capsys, no_training):
     out, _ = study
-    assert main(["learning-curve", "--profile", "tiny", "--out", str(out)]) == 0
+    args = ["learning-curve", "--profile", "tiny", "--out", str(out), "--pipelines", *PIPELINES]
+    assert main(args) == 0
     printed = capsys.readouterr().out
-    assert "full 10 000-image" in printed and "random_encoder" in printed
-    for name in ("learning_curves", "confusion_sparse_ae_mnist_480", "reconstructions_fashion"):
+    assert "full 10 000-image" in printed and "sparse_ae_mnist" in printed
+    for name in ("learning_curves", "confusion_sparse_ae_mnist_80", "reconstructions_mnist"):
         assert (out / "figures" / f"{name}.png").stat().st_size > 10_000
 
 
-def test_cli_reports_missing_data(tmp_path, capsys):
-    args = ["learning-curve", "--profile", "tiny", "--out", str(tmp_path), "--data-home"]
-    assert main([*args, str(tmp_path / "empty")]) == 1
-    assert "Could not load" in capsys.readouterr().err
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--pipelines", "foo"], "Unknown pipelines ['foo']"),
+        (["--device", "cuda:0"], "CUDA is not available"),
+        (["--data-home", "{tmp}/empty"], "Could not load"),
+    ],
+)
+def test_cli_rejects_a_bad_request_in_one_line_before_any_work(tmp_path, capsys, args, message):
+    if "cuda" in args[-1] and __import__("torch").cuda.is_available():
+        pytest.skip("this machine has CUDA")
+    out = tmp_path / "out"
+    args = [a.format(tmp=tmp_path) for a in args]
+    assert main(["learning-curve", "--profile", "tiny", "--out", str(out), *args]) == 1
+    error = capsys.readouterr().err
+    assert message in error and error.count("\n") == 1
+    assert not list(tmp_path.iterdir())  # nothing written, no empty data folders left behind
+
+
+def test_ctrl_c_in_pretraining_caches_nothing(tmp_path, ctrl_c, monkeypatch):
+    ctrl_c(ConvAETransformer, epoch=1)
+    args = dict(out=tmp_path, pipelines=["sparse_ae_mnist"], verbose=0)
+    with pytest.warns(UserWarning, match="interrupted"), pytest.raises(KeyboardInterrupt):
+        run_learning_curve("tiny", **args)
+    assert not list((tmp_path / "autoencoders").glob("*.joblib"))
+    monkeypatch.undo()
+    run_learning_curve("tiny", **args, max_cells=0)  # pretrains again, to the end
+    [path] = (tmp_path / "autoencoders").glob("*.joblib")
+    assert joblib.load(path).n_epochs_ == PROFILES["tiny"].ae_epochs
+
+
+def test_ctrl_c_in_a_cell_logs_the_finished_cells_only(tmp_path, ctrl_c):
+    args = dict(out=tmp_path, pipelines=["raw_pixels_logreg", "cnn"], verbose=0)
+    run_learning_curve("tiny", max_cells=1, **args)  # raw_pixels_logreg at 40 labels
+    ctrl_c(CNNClassifier, epoch=2)
+    with pytest.warns(UserWarning, match="interrupted"), pytest.raises(KeyboardInterrupt):
+        run_learning_curve("tiny", **args)
+    logged = [(c["pipeline"], c["train_size"]) for c in CellLog(tmp_path / "cells.jsonl").read()]
+    assert logged == [("raw_pixels_logreg", 40)]
+    rows = json.loads((tmp_path / "learning_curve.json").read_text())
+    assert [row["pipeline"] for row in rows] == ["raw_pixels_logreg"]
+
+
+def test_a_torn_last_line_is_dropped_with_a_warning(tmp_path):
+    args = dict(out=tmp_path, pipelines=["raw_pixels_logreg"], verbose=0)
+    rows = run_learning_curve("tiny", **args)
+    log = tmp_path / "cells.jsonl"
+    lines = log.read_text().splitlines(keepends=True)
+    log.write_text(lines[0] + lines[1][:40])  # killed while writing the second cell
+    with pytest.warns(UserWarning, match="torn last line"):
+        again = run_learning_curve("tiny", **args)
+    assert [r["test_accuracy"] for r in again] == [r["test_accuracy"] for r in rows]
+    assert len(CellLog(log).read()) == 2  # the torn cell ran again; the log is whole
+
+
+def test_a_corrupt_line_inside_the_log_is_an_error(tmp_path):
+    log = CellLog(tmp_path / "cells.jsonl")
+    log.path.write_text('{"a": 1}\n{"a": \n{"a": 2}\n')
+    with pytest.raises(StudyError, match="corrupt at byte 9"):
+        log.read()
+
+
+def test_a_second_run_on_the_same_folder_fails_at_once(tmp_path):
+    with locked(tmp_path):
+        with pytest.raises(StudyError, match=f"pid {os.getpid()}"):
+            run_learning_curve("tiny", out=tmp_path, pipelines=["cnn"], verbose=0)
+    assert not (tmp_path / "cells.jsonl").exists()
+
+
+def test_a_killed_run_leaves_no_lock_behind(tmp_path):
+    holder = textwrap.dedent(f"""
+        from skae.studies._files import locked
+        with locked({str(tmp_path)!r}):
+            print("locked", flush=True)
+            import time; time.sleep(60)
+    """)
+    process = subprocess.Popen([sys.executable, "-c", holder], stdout=subprocess.PIPE, text=True)
+    assert process.stdout.readline().strip() == "locked"
+    with pytest.raises(StudyError, match="in use"), locked(tmp_path):
+        pass
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    with locked(tmp_path):  # the lock file is still there, the lock is not
+        assert (tmp_path / ".lock").exists()
+
+
+def test_model_cache_reuses_only_identical_fits(tmp_path, mnist_small):
+    X = mnist_small[0][:64]
+    cache = dict(name="ae", data={"dataset": "mnist", "images": 64}, folder=tmp_path)
+    first = fit_cached(ConvAETransformer(max_epochs=1, random_state=0), X, **cache)
+    again = fit_cached(ConvAETransformer(max_epochs=1, random_state=0, verbose=1), X, **cache)
+    assert again.net_ is not first.net_ and len(list(tmp_path.iterdir())) == 1  # loaded
+    fit_cached(ConvAETransformer(max_epochs=1, random_state=0, batch_size=16), X, **cache)
+    fit_cached(ConvAETransformer(max_epochs=1, random_state=0), X, **{**cache, "data": {}})
+    assert len(list(tmp_path.glob("ae-*.joblib"))) == 3  # other parameters, other data: refit
+
+
+def test_a_corrupt_cache_entry_is_named_and_refitted(tmp_path, mnist_small):
+    X = mnist_small[0][:64]
+    cache = dict(name="ae", data={}, folder=tmp_path)
+    fit_cached(ConvAETransformer(max_epochs=1, random_state=0), X, **cache)
+    [path] = tmp_path.iterdir()
+    path.write_bytes(path.read_bytes()[:1000])  # truncated by a kill or a full disk
+    with pytest.warns(UserWarning, match=f"{path.name} is unreadable"):
+        model = fit_cached(ConvAETransformer(max_epochs=1, random_state=0), X, **cache)
+    assert model.n_epochs_ == 1 and joblib.load(path).n_epochs_ == 1
 
 
 def test_seed1_cli_on_tiny_profile(tmp_path, capsys):
     assert main(["seed1", "--profile", "tiny", "--out", str(tmp_path), "--quiet"]) == 0
-    assert "transfer accuracy" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert "transfer accuracy" in printed and "Table 1" in printed
     metrics = json.loads((tmp_path / "metrics.json").read_text())
     assert set(metrics["denoising_test_mse"]) == {"gaussian", "salt_pepper", "speckle"}
     assert metrics["transfer_head_parameters"] == 5642
+    assert metrics["ae_params"]["lr"] == 5.4e-3 and metrics["environment"]["torch_threads"] >= 1
     assert len(json.loads((tmp_path / "cv_results.json").read_text())["params"]) == 2
     for name in ("vae_interpolation_0_to_9", "latent_tsne", "search_parallel_coordinates"):
         assert (tmp_path / "figures" / f"{name}.png").stat().st_size > 5_000
@@ -95,46 +239,31 @@ def test_seed1_cli_on_tiny_profile(tmp_path, capsys):
     assert sorted(p.stat().st_mtime for p in (tmp_path / "models").iterdir()) == models
 
 
-def test_interrupted_run_still_writes_finished_cells(tmp_path, monkeypatch):
-    from skae import _study
-
-    run_cell, calls = _study._run_cell, []
-
-    def interrupted_on_second_cell(*args):
-        calls.append(args)
-        if len(calls) == 2:
-            raise KeyboardInterrupt
-        return run_cell(*args)
-
-    monkeypatch.setattr(_study, "_run_cell", interrupted_on_second_cell)
-    with pytest.raises(KeyboardInterrupt):
-        run_learning_curve("tiny", out=tmp_path, pipelines=["raw_pixels_logreg"], verbose=0)
-    rows = json.loads((tmp_path / "learning_curve.json").read_text())
-    assert [row["train_size"] for row in rows] == [40]
-
-
-def test_ctrl_c_inside_a_cell_is_not_a_finished_cell(mnist_small, monkeypatch):
-    """skorch swallows Ctrl-C and returns the best weights; a study cell must stop instead."""
-    from sklearn.pipeline import make_pipeline
-    from skorch.callbacks import Callback
-
-    from skae import SoftmaxClassifier, _study
-
-    class CtrlCInEpoch2(Callback):
-        def on_batch_end(self, net, **kwargs):
-            if len(net.history) == 2:
-                raise KeyboardInterrupt
-
-    make_net = SoftmaxClassifier._net
-
-    def net_with_ctrl_c(self, *args, **kwargs):
-        net = make_net(self, *args, **kwargs)
-        net.callbacks.append(("ctrl_c", CtrlCInEpoch2()))
-        return net
-
-    monkeypatch.setattr(SoftmaxClassifier, "_net", net_with_ctrl_c)
-    X, y, X_test, y_test = mnist_small
+def test_seed1_ctrl_c_caches_only_finished_models(tmp_path, ctrl_c):
+    ctrl_c(VAETransformer, epoch=1)
     with pytest.warns(UserWarning, match="interrupted"), pytest.raises(KeyboardInterrupt):
-        _study._run_cell(
-            "head", make_pipeline(SoftmaxClassifier(max_epochs=5)), 40, 0, X, y, X_test, y_test, 10
-        )
+        run_seed1("tiny", out=tmp_path, verbose=0)
+    cached = sorted(path.name.split("-")[0] for path in (tmp_path / "models").iterdir())
+    assert cached == ["ae", "denoising_gaussian", "denoising_salt_pepper", "denoising_speckle"]
+
+
+def test_tiny_profile_is_identical_in_fresh_processes(tmp_path):
+    """Same machine, same thread count: every cell's numbers are bit-identical."""
+
+    def run(out):
+        command = [sys.executable, "-m", "skae._cli", "learning-curve", "--profile", "tiny"]
+        options = ["--out", str(out), "--pipelines", *PIPELINES, "--no-figures", "--quiet"]
+        subprocess.run([*command, *options], check=True, capture_output=True)
+        return [
+            {k: v for k, v in cell.items() if k not in ("fit_time", "run")}
+            for cell in CellLog(out / "cells.jsonl").read()
+        ]
+
+    first, second = run(tmp_path / "a"), run(tmp_path / "b")
+    assert len(first) == 6 and first == second
+
+
+def test_import_skae_loads_neither_matplotlib_nor_torchvision():
+    code = "import sys, skae; print(sorted({m.split('.')[0] for m in sys.modules}))"
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout
+    assert "torch" in loaded and "matplotlib" not in loaded and "torchvision" not in loaded

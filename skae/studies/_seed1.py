@@ -6,62 +6,25 @@ errors and the transfer-learning accuracy, and writes ``metrics.json``, the sear
 """
 
 import json
-from dataclasses import dataclass
 from pathlib import Path
 
-import joblib
 import numpy as np
-from matplotlib import pyplot as plt
-from scipy.stats import loguniform, randint, uniform
 from sklearn.frozen import FrozenEstimator
 from sklearn.model_selection import RandomizedSearchCV
 from sklearn.pipeline import make_pipeline
 
-from ._autoencoder import ConvAETransformer, VAETransformer
-from ._base import raise_if_interrupted
-from ._classifiers import SoftmaxClassifier
-from .datasets import fetch_mnist
-from .noise import NOISE_TYPES, add_noise
-
-# Seed-1 Table 1: the best of 100 Optuna trials; used for every model unless stated otherwise.
-SEED1_BEST = {
-    "latent_dim": 33,
-    "optimizer": "adam",
-    "lr": 5.4e-3,
-    "batch_size": 128,
-    "dropout": 0.012,
-}
-SEARCH_SPACE = {
-    "latent_dim": randint(2, 51),
-    "optimizer": ["adam", "sgd"],
-    "lr": loguniform(1e-5, 1e-2),
-    "batch_size": [64, 128, 256],
-    "dropout": uniform(0, 1),
-}
-SEED1_TARGETS = {"ae_test_mse": 0.0087, "denoising_test_mse": 0.03, "transfer_accuracy": 0.981}
+from .._autoencoder import ConvAETransformer, VAETransformer
+from .._classifiers import SoftmaxClassifier
+from ..noise import NOISE_TYPES, add_noise
+from ._cache import fit_cached
+from ._files import StudyError, environment, locked, write_atomic
+from ._learning_curve import check_device, load_images, resolve_profile
+from ._profiles import SEARCH_SPACE, SEED1_BEST, SEED1_PROFILES, SEED1_TARGETS
 
 
-@dataclass(frozen=True)
-class Seed1Profile:
-    """How much of the seed-1 studies to run."""
-
-    n_train: int  # unlabeled training images for the autoencoders
-    epochs: int  # autoencoder epochs (early stopping with patience 10 on 10 % validation)
-    search_trials: int
-    search_epochs: int
-    search_images: int
-    head_epochs: int  # transfer head (early stopping with patience 5)
-    n_labeled: int = 60_000  # labeled training images of the transfer head
-
-
-SEED1_PROFILES = {
-    "paper": Seed1Profile(60_000, 50, 20, 3, 10_000, 50),
-    "quick": Seed1Profile(10_000, 3, 6, 1, 3_000, 5),
-    "tiny": Seed1Profile(600, 1, 2, 1, 300, 1, n_labeled=1_000),
-}
-
-
-def search_autoencoder(X, *, n_iter=20, max_epochs=3, cv=2, n_jobs=1, random_state=0, verbose=0):
+def search_autoencoder(
+    X, *, n_iter=20, max_epochs=3, cv=2, n_jobs=1, device="cpu", random_state=0, verbose=0
+):
     """Random search over the seed-1 space, scored by reconstruction error (no labels).
 
     Parameters
@@ -76,6 +39,8 @@ def search_autoencoder(X, *, n_iter=20, max_epochs=3, cv=2, n_jobs=1, random_sta
         Folds; each candidate is scored by ``ConvAETransformer.score`` on held-out images.
     n_jobs : int, default=1
         Candidates trained in parallel with joblib.
+    device : str, default="cpu"
+        Torch device of the candidates.
     random_state : int, default=0
     verbose : int, default=0
 
@@ -87,13 +52,15 @@ def search_autoencoder(X, *, n_iter=20, max_epochs=3, cv=2, n_jobs=1, random_sta
     Examples
     --------
     >>> import numpy as np
-    >>> from skae import search_autoencoder
+    >>> from skae.studies import search_autoencoder
     >>> X = np.random.default_rng(0).random((40, 784), dtype=np.float32)
     >>> search = search_autoencoder(X, n_iter=2, max_epochs=1)
     >>> sorted(search.best_params_)
     ['batch_size', 'dropout', 'latent_dim', 'lr', 'optimizer']
     """
-    base = ConvAETransformer(latent_dim=33, max_epochs=max_epochs, random_state=random_state)
+    base = ConvAETransformer(
+        latent_dim=33, max_epochs=max_epochs, device=device, random_state=random_state
+    )
     search = RandomizedSearchCV(
         base,
         SEARCH_SPACE,
@@ -106,20 +73,23 @@ def search_autoencoder(X, *, n_iter=20, max_epochs=3, cv=2, n_jobs=1, random_sta
     return search.fit(X)
 
 
-def _cached(path, make):
-    """Load ``path`` if it exists, else build it with ``make()`` and save it."""
-    if path.exists():
-        return joblib.load(path)
-    model = make()
-    raise_if_interrupted(model)  # never cache a half-trained model
-    joblib.dump(model, path)
-    return model
-
-
 def run_seed1(
-    profile="quick", *, out="results/seed1", data_home=None, n_jobs=1, device="cpu", verbose=1
+    profile="quick",
+    *,
+    out="results/seed1",
+    ae_params="paper",
+    data_home=None,
+    n_jobs=1,
+    device="cpu",
+    verbose=1,
 ):
     """Run the seed-1 studies and write metrics, tables and figures.
+
+    The autoencoders are trained with seed-1's published best parameters (its Table 1:
+    ``SEED1_BEST``) unless ``ae_params="search"``; the random search always runs, and its
+    best parameters are reported beside the ones used. Fitted models are cached in
+    ``<out>/models`` (see :func:`skae.studies.fit_cached`); the folder is locked while a run
+    uses it.
 
     Parameters
     ----------
@@ -127,27 +97,41 @@ def run_seed1(
         ``"paper"``: 60 000 images, 50 epochs with early stopping; ``"quick"``: minutes.
     out : path-like, default="results/seed1"
         Output folder (``metrics.json``, ``cv_results.json``, ``figures/``, ``models/``).
+    ae_params : {"paper", "search"}, default="paper"
+        Parameters of the dense-latent autoencoders (plain, denoising, 2-D): the seed's
+        Table 1, or the best of this run's own search (scored by reconstruction error).
     data_home : path-like, default=None
     n_jobs : int, default=1
         Parallel candidates of the hyperparameter search.
     device : str, default="cpu"
+        Torch device of every fit.
     verbose : int, default=1
 
     Returns
     -------
     metrics : dict
-        Test reconstruction MSEs, transfer accuracy and head size, with the seed's targets.
+        Test reconstruction MSEs, transfer accuracy and head size, with the seed's targets,
+        the autoencoder parameters used and what produced the run (``environment``).
 
     Examples
     --------
-    >>> from skae import run_seed1
+    >>> from skae.studies import run_seed1
     >>> metrics = run_seed1("tiny", out="results/seed1-tiny")  # doctest: +SKIP
     """
-    profile = SEED1_PROFILES[profile] if isinstance(profile, str) else profile
+    profile = resolve_profile(profile, SEED1_PROFILES)
+    if ae_params not in ("paper", "search"):
+        raise StudyError(f"ae_params must be 'paper' or 'search', got {ae_params!r}.")
+    check_device(device)
+    X, y = load_images("mnist", "train", data_home)
+    X_test, y_test = load_images("mnist", "test", data_home)
     out = Path(out)
-    (out / "models").mkdir(parents=True, exist_ok=True)
-    X, y = fetch_mnist(data_home=data_home, subset="train", return_X_y=True)
-    X_test, y_test = fetch_mnist(data_home=data_home, subset="test", return_X_y=True)
+    out.mkdir(parents=True, exist_ok=True)
+    with locked(out):
+        run = environment(device, n_jobs=n_jobs)
+        return _seed1(profile, ae_params, X, y, X_test, y_test, out, run, n_jobs, device, verbose)
+
+
+def _seed1(profile, ae_params, X, y, X_test, y_test, out, run, n_jobs, device, verbose):
     X_unlabeled = X[: profile.n_train]
 
     def log(message):
@@ -155,19 +139,17 @@ def run_seed1(
             print(message, flush=True)
 
     def autoencoder(name, estimator):
-        def fit():
-            log(f"training {name}")
-            return estimator.set_params(
-                max_epochs=profile.epochs,
-                validation_fraction=0.1,
-                patience=10,
-                device=device,
-                random_state=0,
-                verbose=verbose,
-            ).fit(X_unlabeled)
-
-        tag = f"{profile.n_train}-{profile.epochs}epochs"  # another profile trains anew
-        return _cached(out / "models" / f"{name}-{tag}.joblib", fit)
+        estimator.set_params(
+            max_epochs=profile.epochs,
+            validation_fraction=0.1,
+            patience=10,
+            device=device,
+            random_state=0,
+            verbose=verbose,
+        )
+        log(f"{name}: {type(estimator).__name__} on {profile.n_train} images (cached)")
+        data = {"dataset": "mnist", "subset": "train", "images": profile.n_train}
+        return fit_cached(estimator, X_unlabeled, name=name, data=data, folder=out / "models")
 
     log("hyperparameter search")
     search = search_autoencoder(
@@ -175,14 +157,18 @@ def run_seed1(
         n_iter=profile.search_trials,
         max_epochs=profile.search_epochs,
         n_jobs=n_jobs,
+        device=device,
     )
-    ae = autoencoder("ae", ConvAETransformer(**SEED1_BEST))
+    best = {k: _plain(v) for k, v in search.best_params_.items()}
+    params = SEED1_BEST if ae_params == "paper" else best
+    log(f"autoencoders use {_describe(ae_params)}: {params}")
+    ae = autoencoder("ae", ConvAETransformer(**params))
     denoising = {
-        kind: autoencoder(f"denoising_{kind}", ConvAETransformer(**SEED1_BEST, noise=kind))
+        kind: autoencoder(f"denoising_{kind}", ConvAETransformer(**params, noise=kind))
         for kind in NOISE_TYPES
     }
     vae = autoencoder("vae", VAETransformer(latent_dim=33, lr=1e-3, batch_size=128))
-    ae_2d = autoencoder("ae_2d", ConvAETransformer(**{**SEED1_BEST, "latent_dim": 2}))
+    ae_2d = autoencoder("ae_2d", ConvAETransformer(**{**params, "latent_dim": 2}))
     vae_2d = autoencoder("vae_2d", VAETransformer(latent_dim=2, lr=1e-3, batch_size=128))
 
     log("transfer learning: frozen encoder + 128-10 head")
@@ -201,6 +187,8 @@ def run_seed1(
     noisy_test = {kind: add_noise(X_test, kind, random_state=0) for kind in NOISE_TYPES}
     metrics = {
         "profile": profile.__dict__,
+        "ae_params_source": _describe(ae_params),
+        "ae_params": params,
         "ae_test_mse": -ae.score(X_test),
         "vae_test_mse": -vae.score(X_test),
         "denoising_test_mse": {
@@ -210,17 +198,26 @@ def run_seed1(
         "transfer_accuracy": float(transfer.score(X_test, y_test)),
         "transfer_head_parameters": sum(p.numel() for p in head.net_.module_.parameters()),
         "transfer_epochs": head.n_epochs_,
-        "search_best_params": {k: _plain(v) for k, v in search.best_params_.items()},
+        "search_best_params": best,
         "seed_targets": SEED1_TARGETS,
+        "environment": run,
     }
-    (out / "metrics.json").write_text(json.dumps(metrics, indent=1))
+    with write_atomic(out / "metrics.json") as file:
+        json.dump(metrics, file, indent=1)
     results = {
         "params": [{k: _plain(v) for k, v in p.items()} for p in search.cv_results_["params"]],
         "mean_test_score": search.cv_results_["mean_test_score"].tolist(),
     }
-    (out / "cv_results.json").write_text(json.dumps(results, indent=1))
+    with write_atomic(out / "cv_results.json") as file:
+        json.dump(results, file, indent=1)
     _save_figures(out / "figures", search, ae, denoising, vae, ae_2d, vae_2d, X_test, y_test)
     return metrics
+
+
+def _describe(ae_params):
+    if ae_params == "paper":
+        return "seed-1's published best parameters (Table 1)"
+    return "the best parameters of this run's random search"
 
 
 def _plain(value):
@@ -229,9 +226,9 @@ def _plain(value):
 
 
 def _save_figures(folder, search, ae, denoising, vae, ae_2d, vae_2d, X_test, y_test):
-    from . import plots  # plots imports the studies; import here to keep module order simple
+    from .. import plots
+    from ._figures import save_figures
 
-    folder.mkdir(parents=True, exist_ok=True)
     shown = slice(0, 2000)  # the t-SNE is quadratic
     zero, nine = X_test[y_test == 0][0], X_test[y_test == 9][0]
     figures = {
@@ -256,6 +253,4 @@ def _save_figures(folder, search, ae, denoising, vae, ae_2d, vae_2d, X_test, y_t
             vae_2d.transform(X_test[shown]), y_test[shown], method=None, title="2-D VAE"
         ),
     }
-    for name, figure in figures.items():
-        figure.savefig(folder / f"{name}.png", dpi=110)
-        plt.close(figure)
+    save_figures(figures, folder)

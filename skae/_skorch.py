@@ -1,0 +1,175 @@
+"""skorch machinery under the estimators: in-memory batches, a leaner net, Ctrl-C handling.
+
+Everything that depends on skorch's internals lives here, apart from the sklearn facade
+(``_base.py``); ``tests/test_skorch.py`` checks it against a plain skorch ``NeuralNet``.
+"""
+
+import warnings
+
+import numpy as np
+import torch
+from skorch import NeuralNet
+from skorch.callbacks import Callback
+
+
+class InMemoryLoader:
+    """Mini-batches sliced from whole tensors: a drop-in for skorch's ``DataLoader``.
+
+    A ``DataLoader`` indexes and collates one sample at a time, which dominates the cost of
+    the small models here. The data moves to ``device`` once, so a GPU slices its batches in
+    its own memory instead of receiving a host copy per batch. Shuffling draws from torch's
+    RNG of that device, which ``fit`` seeds.
+    """
+
+    def __init__(self, dataset, batch_size=32, shuffle=False, device="cpu"):
+        X, y = _dataset_tensors(dataset)
+        self.X = torch.as_tensor(X, device=device)
+        self.y = None if y is None else torch.as_tensor(y, device=device)
+        self.batch_size = batch_size
+        self.shuffle = shuffle
+
+    def __len__(self):
+        return -(-len(self.X) // self.batch_size)
+
+    def __iter__(self):
+        n, device = len(self.X), self.X.device
+        order = torch.randperm(n, device=device) if self.shuffle else torch.arange(n, device=device)
+        for batch in order.split(self.batch_size):
+            yield self.X[batch], None if self.y is None else self.y[batch]
+
+
+class SkaeNet(NeuralNet):
+    """skorch ``NeuralNet`` with a leaner per-batch path and two hooks for subclasses.
+
+    skorch re-applies ``train()`` to every module on every batch and clips gradients through
+    a callback that walks the parameters via generators; on the small networks here that is
+    a measurable share of each step (``benchmarks/bench_fit.py``). The computation is the same.
+    """
+
+    def __init__(self, *args, clip_grad_norm=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.clip_grad_norm = clip_grad_norm
+
+    def fit_loop(self, X, y=None, **fit_params):
+        # skorch ends training quietly on Ctrl-C; remember it, so that the estimator can
+        # re-raise it once its fitted state is complete. EarlyStopping raises
+        # KeyboardInterrupt too, but only once an epoch has ended.
+        self.interrupted_ = self.in_epoch_ = False
+        try:
+            return super().fit_loop(X, y, **fit_params)
+        except KeyboardInterrupt:
+            self.interrupted_ = self.in_epoch_
+            raise
+
+    def on_epoch_begin(self, net, **kwargs):
+        super().on_epoch_begin(net, **kwargs)
+        self.in_epoch_ = True
+
+    def on_epoch_end(self, net, **kwargs):
+        super().on_epoch_end(net, **kwargs)
+        self.in_epoch_ = False  # runs before the callbacks' on_epoch_end
+
+    def initialize_callbacks(self):
+        super().initialize_callbacks()
+        # Which callbacks override each hook: calling the others' no-op methods on every
+        # batch costs more than the tiny heads' forward pass.
+        self.listeners_ = {
+            hook: [
+                cb
+                for _, cb in self.callbacks_
+                if getattr(type(cb), hook) is not getattr(Callback, hook)
+            ]
+            for hook in ("on_batch_begin", "on_batch_end", "on_grad_computed")
+        }
+        return self
+
+    def notify(self, method_name, **cb_kwargs):
+        listeners = self.listeners_.get(method_name)
+        if listeners is None:
+            return super().notify(method_name, **cb_kwargs)
+        getattr(self, method_name)(self, **cb_kwargs)
+        for cb in listeners:
+            getattr(cb, method_name)(self, **cb_kwargs)
+
+    def train_step(self, batch, **fit_params):
+        if self.listeners_["on_grad_computed"]:
+            return super().train_step(batch, **fit_params)
+        steps = []
+
+        def closure():  # no per-batch parameter generator built for nobody
+            self._zero_grad_optimizer()
+            steps.append(self.train_step_single(batch, **fit_params))
+            return steps[-1]["loss"]
+
+        self._step_optimizer(closure)
+        return steps[0]
+
+    def _set_training(self, training=True):
+        if self.module_.training != training or self.criterion_.training != training:
+            super()._set_training(training)
+
+    def fit_input(self, X):
+        """What the module sees during fit, training and validation batches alike (the
+        denoising AE corrupts it); the loss still gets the original ``X``."""
+        return X
+
+    def train_step_single(self, batch, **fit_params):
+        X, y = batch
+        self._set_training(True)
+        y_pred = self.infer(self.fit_input(X), **fit_params)
+        loss = self.get_loss(y_pred, y, X=X, training=True)
+        loss.backward()
+        if self.clip_grad_norm is not None:
+            torch.nn.utils.clip_grad_norm_(self.module_.parameters(), self.clip_grad_norm)
+        return {"loss": loss, "y_pred": y_pred}
+
+    def validation_step(self, batch, **fit_params):
+        X, y = batch
+        self._set_training(False)
+        with torch.no_grad():
+            y_pred = self.infer(self.fit_input(X), **fit_params)
+            return {"loss": self.get_loss(y_pred, y, X=X, training=False), "y_pred": y_pred}
+
+
+def _dataset_tensors(dataset):
+    """``(X, y)`` tensors of a skorch ``Dataset`` or of a ``Subset`` of one (validation split)."""
+    indices = getattr(dataset, "indices", None)
+    if indices is None:
+        return dataset.X, dataset.y
+    X, y = dataset.dataset.X, dataset.dataset.y
+    indices = torch.as_tensor(indices)
+    return X[indices], None if y is None else y[indices]
+
+
+class KeepBestOnInterrupt(Callback):
+    """On Ctrl-C, restore the weights of the best finished epoch instead of half-trained ones.
+
+    skorch turns a ``KeyboardInterrupt`` into the end of training; the estimator re-raises it
+    afterwards. "Best" is the lowest validation loss when there is a validation split, else
+    the lowest training loss.
+    """
+
+    def on_train_begin(self, net, **kwargs):
+        self.best_loss_, self.best_epoch_, self.best_weights_ = np.inf, None, None
+
+    def on_epoch_end(self, net, **kwargs):
+        last = net.history[-1]
+        loss = last.get("valid_loss", last["train_loss"])
+        if loss < self.best_loss_:
+            self.best_loss_, self.best_epoch_ = loss, last["epoch"]
+            weights = net.module_.state_dict()
+            self.best_weights_ = {name: w.detach().clone() for name, w in weights.items()}
+
+    def on_train_end(self, net, **kwargs):
+        if getattr(net, "interrupted_", False):
+            message = f"Training interrupted during epoch {len(net.history)}; "
+            if self.best_weights_ is None:
+                message += "no epoch had finished, so the model keeps its half-trained weights."
+            else:
+                net.module_.load_state_dict(self.best_weights_)
+                message += (
+                    f"the model keeps the weights of epoch {self.best_epoch_}, the best finished "
+                    f"one (loss {self.best_loss_:.4g})."
+                )
+            warnings.warn(message, UserWarning)
+        self.best_weights_ = None  # not worth pickling

@@ -1,0 +1,36 @@
+"""The studies: seed-0's learning curve and seed-1's autoencoder studies, crash-safe.
+
+Each study checks its whole request first, locks its output folder, caches its fitted
+models by what made them (:func:`fit_cached`), logs finished work as it goes (resumable
+after Ctrl-C or a kill) and records the environment that produced its numbers.
+"""
+
+from ._cache import cache_key, fit_cached
+from ._files import StudyError
+from ._learning_curve import (
+    format_summary,
+    make_pipelines,
+    pretrain_autoencoders,
+    run_learning_curve,
+    summarize,
+)
+from ._profiles import PROFILES, SEED1_BEST, SEED1_PROFILES, Profile, Seed1Profile
+from ._seed1 import run_seed1, search_autoencoder
+
+__all__ = [
+    "PROFILES",
+    "Profile",
+    "SEED1_BEST",
+    "SEED1_PROFILES",
+    "Seed1Profile",
+    "StudyError",
+    "cache_key",
+    "fit_cached",
+    "format_summary",
+    "make_pipelines",
+    "pretrain_autoencoders",
+    "run_learning_curve",
+    "run_seed1",
+    "search_autoencoder",
+    "summarize",
+]

@@ -1,0 +1,78 @@
+"""Writes the studies' figures as PNG files, from what the run computed."""
+
+from pathlib import Path
+
+from .. import plots
+from ._learning_curve import load_images
+
+
+def save_study_figures(rows, autoencoders, X_test, y_test, out, data_home=None):
+    """Save the seed-0 study's figures under ``<out>/figures``; return their paths.
+
+    Nothing is trained here: the figures show the logged cells, the study's own autoencoders
+    and the test predictions that the confusion-matrix cell kept.
+
+    Parameters
+    ----------
+    rows : list of dict
+        Finished cells, as logged by :func:`skae.studies.run_learning_curve`.
+    autoencoders : dict of str to ConvAETransformer
+        The study's pretrained autoencoders (those its pipelines use).
+    X_test, y_test : ndarray
+        The MNIST test images and labels the cells were scored on.
+    out : path-like
+        Output folder.
+    data_home : path-like, default=None
+        Where to read the FashionMNIST test images for its reconstructions.
+
+    Returns
+    -------
+    paths : list of pathlib.Path
+    """
+    figures = {}
+    if rows:
+        figures["learning_curves"] = plots.plot_learning_curves(rows)
+        figures["learning_curves_full_test"] = plots.plot_learning_curves(
+            rows, metric="full_test_accuracy", show_paper=False
+        )
+    trained = {name: ae for name, ae in autoencoders.items() if ae.n_epochs_}
+    if trained:
+        figures["ae_losses"] = plots.plot_ae_losses(trained)
+    if "sparse_ae_mnist" in autoencoders:
+        figures["reconstructions_mnist"] = plots.plot_reconstructions(
+            autoencoders["sparse_ae_mnist"], X_test, title="sparse AE, MNIST"
+        )
+    if "sparse_ae_fashion" in autoencoders:
+        X_fashion = load_images("fashion", "test", data_home)[0]
+        figures["reconstructions_fashion"] = plots.plot_reconstructions(
+            autoencoders["sparse_ae_fashion"], X_fashion, title="sparse AE, FashionMNIST"
+        )
+    pipelines = {row["pipeline"] for row in rows}
+    if "cnn" in pipelines:
+        figures["cnn_train_test"] = plots.plot_cnn_train_test(rows)
+    for name in sorted(pipelines):
+        if any(row["pipeline"] == name and row["loss_curve"] for row in rows):
+            figures[f"head_losses_{name}"] = plots.plot_head_losses(rows, name)
+    for row in rows:  # the cell run with keep_predictions (see confusion_cell)
+        if "test_predictions" in row:
+            figures[f"confusion_{row['pipeline']}_{row['train_size']}"] = (
+                plots.plot_confusion_matrix(
+                    y_test,
+                    row["test_predictions"],
+                    title=f"{row['pipeline']}, {row['train_size']} labels:",
+                )
+            )
+    return save_figures(figures, Path(out) / "figures")
+
+
+def save_figures(figures, folder):
+    """Write each ``{name: Figure}`` to ``<folder>/<name>.png``, close it; return the paths."""
+    from matplotlib import pyplot as plt
+
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for name, figure in figures.items():
+        paths.append(folder / f"{name}.png")
+        figure.savefig(paths[-1], dpi=110)
+        plt.close(figure)
+    return paths

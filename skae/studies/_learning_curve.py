@@ -1,0 +1,458 @@
+"""The seed-0 learning-curve study: does a frozen pretrained encoder help when labels are few?
+
+Each *cell* (pipeline x train size x repeat) clones a ``Pipeline``, fits it on the first
+``size`` images of a seeded permutation of the labeled pool and scores it on the paper's
+350 test images and on the full 10 000-image test set. Cells are written to
+``<out>/cells.jsonl`` as they finish, so an interrupted run resumes where it stopped.
+
+sklearn's ``learning_curve`` is not used for the cells because it discards the fitted
+models: the study needs two test scores, the head's loss curve and resumable cells.
+The tables it writes feed :class:`sklearn.model_selection.LearningCurveDisplay`.
+"""
+
+import csv
+import json
+import time
+from dataclasses import asdict
+from pathlib import Path
+
+import joblib
+import numpy as np
+from sklearn.base import clone
+from sklearn.frozen import FrozenEstimator
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import Pipeline
+
+from .._autoencoder import ConvAETransformer
+from .._classifiers import CNNClassifier, SoftmaxClassifier
+from ._cache import fit_cached
+from ._files import CellLog, StudyError, environment, locked, write_atomic
+from ._profiles import AUTOENCODERS, PIPELINE_ENCODERS, PROFILES, REPORTED_SIZES
+
+CONFUSION_PIPELINE, CONFUSION_LABELS = "sparse_ae_mnist", 480  # seed-0 Fig. 5
+
+
+def pretrain_autoencoders(
+    profile, *, out, names=None, data_home=None, n_jobs=1, device="cpu", verbose=0
+):
+    """Fit the study's autoencoders, or load them from the cache in ``<out>/autoencoders``.
+
+    A cached autoencoder is reused only if its parameters, its training images and the skae
+    version are the ones asked for; otherwise it is trained again (see
+    :func:`skae.studies.fit_cached`).
+
+    Parameters
+    ----------
+    profile : {"quick", "paper", "tiny"} or Profile
+        Sets the pretraining epochs, batch size and number of unlabeled images.
+    out : path-like
+        Output folder; fitted autoencoders are cached in its ``autoencoders`` subfolder.
+    names : list of str, default=None
+        Which autoencoders (keys of ``AUTOENCODERS``); ``None``: all four.
+    data_home : path-like, default=None
+        Passed to the data loaders.
+    n_jobs : int, default=1
+        Autoencoders pretrained in parallel with joblib.
+    device : str, default="cpu"
+        Torch device for pretraining.
+    verbose : int, default=0
+        Verbosity of the autoencoders' training.
+
+    Returns
+    -------
+    autoencoders : dict of str to ConvAETransformer
+        Fitted autoencoders, keyed by name.
+
+    Examples
+    --------
+    >>> from skae.studies import pretrain_autoencoders
+    >>> aes = pretrain_autoencoders("tiny", out="results/tiny")  # doctest: +SKIP
+    >>> sorted(aes)  # doctest: +SKIP
+    ['ae_mnist', 'random_encoder', 'sparse_ae_fashion', 'sparse_ae_mnist']
+    """
+    profile = resolve_profile(profile, PROFILES)
+    names = list(AUTOENCODERS) if names is None else list(names)
+    images = {
+        dataset: load_images(dataset, "train", data_home)[0]
+        for dataset in {AUTOENCODERS[name][0] for name in names}
+    }
+    return _pretrain(profile, names, images, Path(out), n_jobs, device, verbose)
+
+
+def _pretrain(profile, names, images, out, n_jobs, device, verbose):
+    """Fit or load ``names`` from the training images of their data sets (``images``)."""
+    jobs = []
+    for name in names:
+        ae, data = study_autoencoder(name, profile, device=device, verbose=verbose)
+        if verbose:
+            print(f"{name}: {ae.max_epochs} epochs on {data['dataset']} (cached)", flush=True)
+        X = images[data["dataset"]][: data["images"]]
+        jobs.append(
+            joblib.delayed(fit_cached)(ae, X, name=name, data=data, folder=out / "autoencoders")
+        )
+    return dict(zip(names, joblib.Parallel(n_jobs=n_jobs)(jobs)))
+
+
+def study_autoencoder(name, profile, *, device="cpu", verbose=0):
+    """The unfitted autoencoder ``name`` of the study and the identity of its training data."""
+    dataset, sparsity = AUTOENCODERS[name]
+    n = profile.n_pretrain
+    n_images = n + max(1, n // 59)  # 59 000 pretrain, 1 000 validate
+    ae = ConvAETransformer(
+        sparsity=sparsity,
+        max_epochs=0 if name == "random_encoder" else profile.ae_epochs,
+        batch_size=profile.ae_batch_size,
+        validation_fraction=1 - n / n_images,
+        device=device,
+        random_state=0,
+        verbose=verbose,
+    )
+    return ae, {"dataset": dataset, "subset": "train", "images": n_images}
+
+
+def resolve_profile(profile, profiles):
+    """A profile object from a name of ``profiles`` (or the object itself)."""
+    if not isinstance(profile, str):
+        return profile
+    if profile not in profiles:
+        raise StudyError(f"Unknown profile {profile!r}; choose from {sorted(profiles)}.")
+    return profiles[profile]
+
+
+def check_device(device):
+    """Fail before any work if ``device`` is not a torch device this machine has."""
+    import torch
+
+    try:
+        device = torch.device(device)
+    except (RuntimeError, TypeError) as error:
+        raise StudyError(f"Invalid device {device!r}: {error}") from None
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise StudyError(f"device={str(device)!r} was asked for but CUDA is not available.")
+
+
+def load_images(dataset, subset, data_home):
+    """``(X, y)`` of ``"mnist"`` or ``"fashion"``; missing files raise :class:`StudyError`."""
+    from ..datasets import fetch_fashion_mnist, fetch_mnist
+
+    loader = {"mnist": fetch_mnist, "fashion": fetch_fashion_mnist}[dataset]
+    try:
+        return loader(data_home=data_home, subset=subset, return_X_y=True)
+    except OSError as error:
+        raise StudyError(str(error)) from error
+
+
+def make_pipelines(autoencoders, profile, *, names=None, device="cpu"):
+    """The study's pipelines, unfitted except for their frozen encoders.
+
+    Parameters
+    ----------
+    autoencoders : dict of str to ConvAETransformer
+        As returned by :func:`pretrain_autoencoders`.
+    profile : Profile
+        Sets the epochs of the heads and of the CNN.
+    names : list of str, default=None
+        Which pipelines (keys of ``PIPELINE_ENCODERS``); ``None``: all seven. ``autoencoders``
+        needs only the encoders these use.
+    device : str, default="cpu"
+        Torch device for the heads and the CNN.
+
+    Returns
+    -------
+    pipelines : dict of str to Pipeline
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skae import ConvAETransformer
+    >>> from skae.studies import PROFILES, make_pipelines
+    >>> ae = ConvAETransformer(max_epochs=0).fit(np.zeros((2, 784), np.float32))
+    >>> names = ["ae_mnist", "sparse_ae_mnist", "sparse_ae_fashion", "random_encoder"]
+    >>> pipelines = make_pipelines(dict.fromkeys(names, ae), PROFILES["tiny"])
+    >>> sorted(pipelines)[:3]
+    ['ae_mnist', 'cnn', 'random_encoder']
+    """
+
+    def last_step(name):
+        if name == "cnn":
+            return "cnn", CNNClassifier(max_epochs=profile.head_epochs, device=device)
+        if name.endswith("_logreg"):
+            return "head", LogisticRegression(max_iter=1000)
+        return "head", SoftmaxClassifier(max_epochs=profile.head_epochs, device=device)
+
+    pipelines = {}
+    for name in PIPELINE_ENCODERS if names is None else names:
+        encoder = PIPELINE_ENCODERS[name]
+        steps = [] if encoder is None else [("encoder", FrozenEstimator(autoencoders[encoder]))]
+        pipelines[name] = Pipeline([*steps, last_step(name)])
+    return pipelines
+
+
+def _cell_split(pool_size, test_pool_size, size, repeat, test_size):
+    """Seeded train indices (first ``size`` of a permutation) and paper-sized test indices."""
+    rng = np.random.default_rng(repeat)
+    train = rng.permutation(pool_size)[:size]
+    test = rng.permutation(test_pool_size)[:test_size]
+    return train, test
+
+
+def _run_cell(name, pipeline, size, repeat, X, y, X_test, y_test, test_size, keep_predictions):
+    train, test = _cell_split(len(X), len(X_test), size, repeat, test_size)
+    model = clone(pipeline)
+    for step in model.steps:  # repeats differ by their training draw and their seed
+        if "random_state" in step[1].get_params():
+            step[1].set_params(random_state=repeat)
+    start = time.perf_counter()
+    model.fit(X[train], y[train])  # a Ctrl-C raises here: the cell is not logged
+    fit_time = time.perf_counter() - start
+    predicted = model.predict(X_test)
+    cell = {
+        "pipeline": name,
+        "train_size": int(size),
+        "repeat": int(repeat),
+        "test_accuracy": float(np.mean(predicted[test] == y_test[test])),
+        "full_test_accuracy": float(np.mean(predicted == y_test)),
+        "train_accuracy": float(model.score(X[train], y[train])),
+        "fit_time": fit_time,
+        "loss_curve": [float(v) for v in getattr(model[-1], "loss_curve_", [])],
+    }
+    if keep_predictions:  # for the confusion-matrix figure
+        cell["test_predictions"] = predicted.tolist()
+    return cell
+
+
+def run_learning_curve(
+    profile="quick",
+    *,
+    out="results",
+    pipelines=None,
+    data_home=None,
+    n_jobs=1,
+    device="cpu",
+    max_cells=None,
+    figures=False,
+    verbose=1,
+):
+    """Run (or resume) the seed-0 learning-curve study and write its tables.
+
+    One linear path: the request is checked whole (profile, pipeline names, device, data),
+    the output folder is locked, only the encoders of the chosen pipelines are pretrained
+    (or loaded from the cache), the data is loaded once, the unfinished cells run and are
+    logged one by one, and the tables (and figures) are drawn from the logged cells.
+
+    Parameters
+    ----------
+    profile : {"quick", "paper", "tiny"} or Profile, default="quick"
+        ``"paper"`` is the seed's protocol (50 sizes 160-8000, 3 repeats, 100 epochs);
+        ``"quick"`` takes minutes on a laptop CPU; ``"tiny"`` seconds.
+    out : path-like, default="results"
+        Output folder: ``cells.jsonl`` (resume log), ``runs.jsonl`` (what produced each
+        run: versions, threads, device, processor), ``learning_curve.csv`` and ``.json``,
+        the cached autoencoders and ``figures/``. Locked while a run uses it.
+    pipelines : list of str, default=None
+        Names of the pipelines to run (see :func:`make_pipelines`); ``None`` runs all.
+    data_home : path-like, default=None
+        Passed to the data loaders.
+    n_jobs : int, default=1
+        Cells run in parallel with joblib (its default backend, loky: one torch thread per
+        worker). Inside ``joblib.parallel_config(backend="dask")`` with a ``distributed``
+        client, the cells run on the Dask cluster instead (``n_jobs=-1``: all its workers).
+    device : str, default="cpu"
+        Torch device of every fit, pretraining included.
+    max_cells : int, default=None
+        Run at most this many of the unfinished cells, in the order of the resume log (repeat
+        by repeat, the paper's reported sizes first); ``None`` runs them all, ``0`` only
+        rewrites the tables (and figures) from the finished cells.
+    figures : bool, default=False
+        Also write the PNG figures to ``<out>/figures`` (needs matplotlib).
+    verbose : int, default=1
+        ``1`` prints progress.
+
+    Returns
+    -------
+    rows : list of dict
+        One row per finished cell: pipeline, train_size, repeat, test_accuracy (on the
+        paper's 350 test images), full_test_accuracy (10 000 images), train_accuracy,
+        fit_time, loss_curve, profile and run (the ``runs.jsonl`` entry that computed it).
+
+    Raises
+    ------
+    StudyError
+        Before any work, for an unknown profile or pipeline, a bad device, missing data or
+        an output folder that another run holds.
+    KeyboardInterrupt
+        On Ctrl-C; the finished cells are logged and the tables written first.
+
+    Examples
+    --------
+    >>> from skae.studies import run_learning_curve
+    >>> rows = run_learning_curve("tiny", out="results/tiny")  # doctest: +SKIP
+    """
+    profile = resolve_profile(profile, PROFILES)
+    names = list(PIPELINE_ENCODERS) if pipelines is None else list(pipelines)
+    unknown = sorted(set(names) - set(PIPELINE_ENCODERS))
+    if unknown:
+        raise StudyError(f"Unknown pipelines {unknown}; choose from {list(PIPELINE_ENCODERS)}.")
+    if max_cells is not None and max_cells < 0:
+        raise StudyError(f"max_cells must be None or >= 0, got {max_cells}.")
+    check_device(device)
+    encoders = list(dict.fromkeys(PIPELINE_ENCODERS[n] for n in names if PIPELINE_ENCODERS[n]))
+    datasets = {"mnist"} | {AUTOENCODERS[name][0] for name in encoders}
+    train = {dataset: load_images(dataset, "train", data_home) for dataset in sorted(datasets)}
+    X_test, y_test = load_images("mnist", "test", data_home)
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    with locked(out):
+        run = environment(device, n_jobs=n_jobs)
+        CellLog(out / "runs.jsonl").append(run)
+        images = {dataset: X for dataset, (X, _) in train.items()}
+        autoencoders = _pretrain(profile, encoders, images, out, n_jobs, device, verbose)
+        models = make_pipelines(autoencoders, profile, names=names, device=device)
+        done = _run_cells(
+            models, profile, (*train["mnist"], X_test, y_test), out, run, n_jobs, max_cells, verbose
+        )
+        rows = [done[key] for key in sorted(done) if key[0] in names]
+        if figures:
+            from ._figures import save_study_figures  # matplotlib only when figures are asked
+
+            for path in save_study_figures(rows, autoencoders, X_test, y_test, out, data_home):
+                if verbose:
+                    print(f"wrote {path}")
+    return [{k: v for k, v in row.items() if k != "test_predictions"} for row in rows]
+
+
+def _run_cells(models, profile, data, out, run, n_jobs, max_cells, verbose):
+    """Run the unfinished cells, logging each as it ends; all finished cells, by key."""
+    log = CellLog(out / "cells.jsonl")
+    done = {
+        (c["pipeline"], c["train_size"], c["repeat"]): c
+        for c in log.read()
+        if c.get("profile") == _as_json(profile)
+    }
+    names = list(models)
+    # Repeat by repeat, the sizes the paper reports first: a partial run is still a table.
+    todo = sorted(
+        (
+            (name, size, repeat)
+            for name in names
+            for repeat in range(profile.n_repeats)
+            for size in profile.train_sizes
+            if (name, size, repeat) not in done
+        ),
+        key=lambda cell: (cell[2], cell[1] not in REPORTED_SIZES, cell[1], names.index(cell[0])),
+    )[:max_cells]
+    kept = confusion_cell(profile)
+    if verbose:
+        print(f"{len(done)} cells already done, {len(todo)} to run ({n_jobs=})", flush=True)
+    # Separate arrays, not a tuple: joblib's dask backend ships each large array to the
+    # workers once (a tuple would travel with every cell); loky memory-maps them.
+    cells = joblib.Parallel(n_jobs=n_jobs, return_as="generator_unordered")(
+        joblib.delayed(_run_cell)(
+            name, models[name], size, repeat, *data, profile.test_size, (name, size, repeat) == kept
+        )
+        for name, size, repeat in todo
+    )
+    try:
+        for i, cell in enumerate(cells, 1):
+            cell.update(profile=_as_json(profile), run=run["run"])
+            log.append(cell)
+            done[cell["pipeline"], cell["train_size"], cell["repeat"]] = cell
+            if verbose:
+                print(
+                    f"[{i}/{len(todo)}] {cell['pipeline']:<24} n={cell['train_size']:<5} "
+                    f"repeat={cell['repeat']} acc={cell['test_accuracy']:.3f} "
+                    f"full={cell['full_test_accuracy']:.3f} ({cell['fit_time']:.1f}s)",
+                    flush=True,
+                )
+    finally:  # interrupted or not, the tables show every finished cell
+        _write_tables([done[key] for key in sorted(done) if key[0] in names], out)
+    return done
+
+
+def confusion_cell(profile):
+    """The cell whose test predictions are kept for the confusion matrix (seed-0 Fig. 5)."""
+    size = min(profile.train_sizes, key=lambda s: abs(s - CONFUSION_LABELS))
+    return CONFUSION_PIPELINE, size, 0
+
+
+def _as_json(profile):
+    """The profile as it reads back from JSON (tuples become lists)."""
+    return json.loads(json.dumps(asdict(profile)))
+
+
+def _write_tables(rows, out):
+    rows = [{k: v for k, v in row.items() if k != "test_predictions"} for row in rows]
+    columns = [k for k in rows[0] if k not in ("loss_curve", "profile")] if rows else []
+    with write_atomic(out / "learning_curve.csv") as file:
+        writer = csv.DictWriter(file, fieldnames=columns, extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(rows)
+    with write_atomic(out / "learning_curve.json") as file:
+        json.dump(rows, file, indent=1)
+
+
+def summarize(rows, metric="test_accuracy"):
+    """Mean and standard deviation of ``metric`` over repeats, per pipeline and train size.
+
+    Parameters
+    ----------
+    rows : list of dict
+        As returned by :func:`run_learning_curve`.
+    metric : str, default="test_accuracy"
+        Column to summarize.
+
+    Returns
+    -------
+    summary : dict
+        ``{pipeline: {train_size: (mean, std, n_repeats)}}``.
+
+    Examples
+    --------
+    >>> from skae.studies import summarize
+    >>> rows = [{"pipeline": "cnn", "train_size": 160, "test_accuracy": a} for a in (0.8, 0.9)]
+    >>> summarize(rows)["cnn"][160]
+    (0.85, 0.05, 2)
+    """
+    grouped = {}
+    for row in rows:
+        grouped.setdefault(row["pipeline"], {}).setdefault(row["train_size"], []).append(
+            row[metric]
+        )
+    return {
+        name: {
+            size: (round(float(np.mean(v)), 6), round(float(np.std(v)), 6), len(v))
+            for size, v in sorted(by_size.items())
+        }
+        for name, by_size in grouped.items()
+    }
+
+
+def format_summary(rows, metric="test_accuracy"):
+    """Text table of mean ``metric`` (%) per pipeline (rows) and train size (columns).
+
+    Parameters
+    ----------
+    rows : list of dict
+        As returned by :func:`run_learning_curve`.
+    metric : str, default="test_accuracy"
+        Column to show.
+
+    Returns
+    -------
+    table : str
+
+    Examples
+    --------
+    >>> from skae.studies import format_summary
+    >>> rows = [{"pipeline": "cnn", "train_size": 160, "test_accuracy": 0.8}]
+    >>> print(format_summary(rows))
+    pipeline                     160
+    cnn                         80.0
+    """
+    summary = summarize(rows, metric)
+    sizes = sorted({size for by_size in summary.values() for size in by_size})
+    lines = [f"{'pipeline':<24}" + "".join(f"{s:>8}" for s in sizes)]
+    for name, by_size in summary.items():
+        cells = (f"{100 * by_size[s][0]:8.1f}" if s in by_size else f"{'':8}" for s in sizes)
+        lines.append(f"{name:<24}" + "".join(cells))
+    return "\n".join(lines)
