@@ -6,7 +6,6 @@ after Ctrl-C or a kill) and records the environment that produced its numbers.
 """
 
 from ._cache import cache_key, fit_cached
-from ._files import StudyError
 from ._learning_curve import (
     format_summary,
     make_pipelines,
@@ -15,6 +14,7 @@ from ._learning_curve import (
     summarize,
 )
 from ._profiles import PROFILES, SEED1_BEST, SEED1_PROFILES, Profile, Seed1Profile
+from ._request import StudyError
 from ._seed1 import run_seed1, search_autoencoder
 
 __all__ = [

@@ -27,21 +27,23 @@ def cache_key(estimator, data):
     return hashlib.sha256(json.dumps(description, sort_keys=True).encode()).hexdigest()[:16]
 
 
-def fit_cached(estimator, X, *, name, data, folder):
+def fit_cached(estimator, X, *, name, data, folder, verbose=0):
     """``estimator`` fitted on ``X``, loaded from ``folder`` when an identical fit is there.
 
     Parameters
     ----------
     estimator : estimator
         Unfitted; its parameters are part of the key.
-    X : array-like or callable
-        Training data, or a function returning it (called only when the model is fitted).
+    X : array-like
+        Training data.
     name : str
         Readable prefix of the file name, ``<name>-<key>.joblib``.
     data : dict
         Identity of the training data (data set, subset, number of images), part of the key.
     folder : path-like
         Cache folder, created if needed.
+    verbose : int, default=0
+        ``1`` says whether the model was loaded or is being fitted.
 
     Returns
     -------
@@ -52,14 +54,19 @@ def fit_cached(estimator, X, *, name, data, folder):
     path = Path(folder) / f"{name}-{cache_key(estimator, data)}.joblib"
     if path.exists():
         try:
-            return joblib.load(path)
+            model = joblib.load(path)
+            if verbose:
+                print(f"{name}: loaded {path}", flush=True)
+            return model
         except Exception as error:  # truncated or foreign file: pickle, EOF, zlib errors...
             warnings.warn(
                 f"Cached model {path} is unreadable ({type(error).__name__}: {error}); "
                 "training it again.",
                 UserWarning,
             )
-    model = estimator.fit(X() if callable(X) else X)
+    if verbose:
+        print(f"{name}: fitting {type(estimator).__name__}, to be cached in {path}", flush=True)
+    model = estimator.fit(X)
     path.parent.mkdir(parents=True, exist_ok=True)
     with write_atomic(path, "wb") as file:
         joblib.dump(model, file)

@@ -3,7 +3,7 @@
 from pathlib import Path
 
 from .. import plots
-from ._learning_curve import load_images
+from ._request import load_images
 
 
 def save_study_figures(rows, autoencoders, X_test, y_test, out, data_home=None):

@@ -17,9 +17,7 @@ import warnings
 from contextlib import contextmanager
 from pathlib import Path
 
-
-class StudyError(ValueError):
-    """A study request that cannot run: unknown names, missing data, busy output folder."""
+from ._request import StudyError
 
 
 @contextmanager

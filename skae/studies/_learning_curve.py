@@ -26,8 +26,9 @@ from sklearn.pipeline import Pipeline
 from .._autoencoder import ConvAETransformer
 from .._classifiers import CNNClassifier, SoftmaxClassifier
 from ._cache import fit_cached
-from ._files import CellLog, StudyError, environment, locked, write_atomic
+from ._files import CellLog, environment, locked, write_atomic
 from ._profiles import AUTOENCODERS, PIPELINE_ENCODERS, PROFILES, REPORTED_SIZES
+from ._request import StudyError, check_device, load_images, resolve_profile
 
 CONFUSION_PIPELINE, CONFUSION_LABELS = "sparse_ae_mnist", 480  # seed-0 Fig. 5
 
@@ -84,11 +85,10 @@ def _pretrain(profile, names, images, out, n_jobs, device, verbose):
     jobs = []
     for name in names:
         ae, data = study_autoencoder(name, profile, device=device, verbose=verbose)
-        if verbose:
-            print(f"{name}: {ae.max_epochs} epochs on {data['dataset']} (cached)", flush=True)
         X = images[data["dataset"]][: data["images"]]
+        folder = out / "autoencoders"
         jobs.append(
-            joblib.delayed(fit_cached)(ae, X, name=name, data=data, folder=out / "autoencoders")
+            joblib.delayed(fit_cached)(ae, X, name=name, data=data, folder=folder, verbose=verbose)
         )
     return dict(zip(names, joblib.Parallel(n_jobs=n_jobs)(jobs)))
 
@@ -108,38 +108,6 @@ def study_autoencoder(name, profile, *, device="cpu", verbose=0):
         verbose=verbose,
     )
     return ae, {"dataset": dataset, "subset": "train", "images": n_images}
-
-
-def resolve_profile(profile, profiles):
-    """A profile object from a name of ``profiles`` (or the object itself)."""
-    if not isinstance(profile, str):
-        return profile
-    if profile not in profiles:
-        raise StudyError(f"Unknown profile {profile!r}; choose from {sorted(profiles)}.")
-    return profiles[profile]
-
-
-def check_device(device):
-    """Fail before any work if ``device`` is not a torch device this machine has."""
-    import torch
-
-    try:
-        device = torch.device(device)
-    except (RuntimeError, TypeError) as error:
-        raise StudyError(f"Invalid device {device!r}: {error}") from None
-    if device.type == "cuda" and not torch.cuda.is_available():
-        raise StudyError(f"device={str(device)!r} was asked for but CUDA is not available.")
-
-
-def load_images(dataset, subset, data_home):
-    """``(X, y)`` of ``"mnist"`` or ``"fashion"``; missing files raise :class:`StudyError`."""
-    from ..datasets import fetch_fashion_mnist, fetch_mnist
-
-    loader = {"mnist": fetch_mnist, "fashion": fetch_fashion_mnist}[dataset]
-    try:
-        return loader(data_home=data_home, subset=subset, return_X_y=True)
-    except OSError as error:
-        raise StudyError(str(error)) from error
 
 
 def make_pipelines(autoencoders, profile, *, names=None, device="cpu"):
@@ -308,21 +276,20 @@ def run_learning_curve(
         images = {dataset: X for dataset, (X, _) in train.items()}
         autoencoders = _pretrain(profile, encoders, images, out, n_jobs, device, verbose)
         models = make_pipelines(autoencoders, profile, names=names, device=device)
-        done = _run_cells(
+        rows = _run_cells(
             models, profile, (*train["mnist"], X_test, y_test), out, run, n_jobs, max_cells, verbose
         )
-        rows = [done[key] for key in sorted(done) if key[0] in names]
         if figures:
             from ._figures import save_study_figures  # matplotlib only when figures are asked
 
             for path in save_study_figures(rows, autoencoders, X_test, y_test, out, data_home):
                 if verbose:
                     print(f"wrote {path}")
-    return [{k: v for k, v in row.items() if k != "test_predictions"} for row in rows]
+    return _without_predictions(rows)
 
 
 def _run_cells(models, profile, data, out, run, n_jobs, max_cells, verbose):
-    """Run the unfinished cells, logging each as it ends; all finished cells, by key."""
+    """Run the unfinished cells, logging each as it ends; return all finished cells."""
     log = CellLog(out / "cells.jsonl")
     done = {
         (c["pipeline"], c["train_size"], c["repeat"]): c
@@ -365,8 +332,9 @@ def _run_cells(models, profile, data, out, run, n_jobs, max_cells, verbose):
                     flush=True,
                 )
     finally:  # interrupted or not, the tables show every finished cell
-        _write_tables([done[key] for key in sorted(done) if key[0] in names], out)
-    return done
+        rows = [done[key] for key in sorted(done) if key[0] in names]
+        _write_tables(_without_predictions(rows), out)
+    return rows
 
 
 def confusion_cell(profile):
@@ -380,8 +348,11 @@ def _as_json(profile):
     return json.loads(json.dumps(asdict(profile)))
 
 
+def _without_predictions(rows):
+    return [{k: v for k, v in row.items() if k != "test_predictions"} for row in rows]
+
+
 def _write_tables(rows, out):
-    rows = [{k: v for k, v in row.items() if k != "test_predictions"} for row in rows]
     columns = [k for k in rows[0] if k not in ("loss_curve", "profile")] if rows else []
     with write_atomic(out / "learning_curve.csv") as file:
         writer = csv.DictWriter(file, fieldnames=columns, extrasaction="ignore")

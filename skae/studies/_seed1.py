@@ -17,9 +17,9 @@ from .._autoencoder import ConvAETransformer, VAETransformer
 from .._classifiers import SoftmaxClassifier
 from ..noise import NOISE_TYPES, add_noise
 from ._cache import fit_cached
-from ._files import StudyError, environment, locked, write_atomic
-from ._learning_curve import check_device, load_images, resolve_profile
+from ._files import environment, locked, write_atomic
 from ._profiles import SEARCH_SPACE, SEED1_BEST, SEED1_PROFILES, SEED1_TARGETS
+from ._request import StudyError, check_device, load_images, resolve_profile
 
 
 def search_autoencoder(
@@ -147,9 +147,11 @@ def _seed1(profile, ae_params, X, y, X_test, y_test, out, run, n_jobs, device, v
             random_state=0,
             verbose=verbose,
         )
-        log(f"{name}: {type(estimator).__name__} on {profile.n_train} images (cached)")
         data = {"dataset": "mnist", "subset": "train", "images": profile.n_train}
-        return fit_cached(estimator, X_unlabeled, name=name, data=data, folder=out / "models")
+        folder = out / "models"
+        return fit_cached(
+            estimator, X_unlabeled, name=name, data=data, folder=folder, verbose=verbose
+        )
 
     log("hyperparameter search")
     search = search_autoencoder(

@@ -1,0 +1,37 @@
+"""A study request checked whole before any work: profile, device, data."""
+
+import torch
+
+
+class StudyError(ValueError):
+    """A study request that cannot run: unknown names, missing data, busy output folder."""
+
+
+def resolve_profile(profile, profiles):
+    """A profile object from a name of ``profiles`` (or the object itself)."""
+    if not isinstance(profile, str):
+        return profile
+    if profile not in profiles:
+        raise StudyError(f"Unknown profile {profile!r}; choose from {sorted(profiles)}.")
+    return profiles[profile]
+
+
+def check_device(device):
+    """Fail before any work if ``device`` is not a torch device this machine has."""
+    try:
+        device = torch.device(device)
+    except (RuntimeError, TypeError) as error:
+        raise StudyError(f"Invalid device {device!r}: {error}") from None
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise StudyError(f"device={str(device)!r} was asked for but CUDA is not available.")
+
+
+def load_images(dataset, subset, data_home):
+    """``(X, y)`` of ``"mnist"`` or ``"fashion"``; missing files raise :class:`StudyError`."""
+    from ..datasets import fetch_fashion_mnist, fetch_mnist
+
+    loader = {"mnist": fetch_mnist, "fashion": fetch_fashion_mnist}[dataset]
+    try:
+        return loader(data_home=data_home, subset=subset, return_X_y=True)
+    except OSError as error:
+        raise StudyError(str(error)) from error
