@@ -17,7 +17,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from skorch.callbacks import EarlyStopping
 from skorch.dataset import ValidSplit
 
-from ._skorch import InMemoryLoader, KeepBestOnInterrupt, SkaeNet
+from ._skorch import InMemoryLoader, KeepBestOnInterrupt, SkaeNet  # here too for older pickles
 
 OPTIMIZERS = {"adam": torch.optim.Adam, "sgd": torch.optim.SGD}
 INFERENCE_BATCH_SIZE = 1024  # bounds peak memory of transform/predict on 60 000 images
