@@ -35,9 +35,8 @@ def save_study_figures(rows, autoencoders, X_test, y_test, out, data_home=None):
         figures["learning_curves_full_test"] = plots.plot_learning_curves(
             rows, metric="full_test_accuracy", show_paper=False
         )
-    trained = {name: ae for name, ae in autoencoders.items() if ae.n_epochs_}
-    if trained:
-        figures["ae_losses"] = plots.plot_ae_losses(trained)
+    if any(ae.n_epochs_ for ae in autoencoders.values()):  # it skips untrained ones
+        figures["ae_losses"] = plots.plot_ae_losses(autoencoders)
     if "sparse_ae_mnist" in autoencoders:
         figures["reconstructions_mnist"] = plots.plot_reconstructions(
             autoencoders["sparse_ae_mnist"], X_test, title="sparse AE, MNIST"

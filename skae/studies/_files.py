@@ -123,6 +123,7 @@ def environment(device="cpu", **settings):
     Floating-point sums depend on the thread count and the processor's vector units, so two
     runs are comparable bit for bit only when these match.
     """
+    import numpy
     import sklearn
     import skorch
     import torch
@@ -137,7 +138,7 @@ def environment(device="cpu", **settings):
         "torch": torch.__version__,
         "sklearn": sklearn.__version__,
         "skorch": skorch.__version__,
-        "numpy": __import__("numpy").__version__,
+        "numpy": numpy.__version__,
         "python": platform.python_version(),
         "torch_threads": torch.get_num_threads(),
         "device": str(device),
