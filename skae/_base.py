@@ -29,10 +29,15 @@ def as_tensor(X):
     return torch.from_numpy(X if X.flags.writeable else X.copy())
 
 
+def torch_seed(random_state):
+    """The torch seed a fit with ``random_state`` uses."""
+    return int(check_random_state(random_state).randint(np.iinfo(np.int32).max))
+
+
 @contextmanager
 def seeded(random_state, device):
     """Seed torch from ``random_state`` without touching the caller's global RNG state."""
-    seed = check_random_state(random_state).randint(np.iinfo(np.int32).max)
+    seed = torch_seed(random_state)
     cuda = str(device).startswith("cuda") and torch.cuda.is_available()
     with torch.random.fork_rng(devices=[torch.device(device)] if cuda else []):
         torch.manual_seed(seed)
@@ -105,12 +110,23 @@ class TorchEstimator(BaseEstimator):
         the fitted attributes are set, then ``KeyboardInterrupt`` is raised again so that
         scripts, searches and studies stop instead of using a half-trained model as finished.
         """
-        if str(self.device).startswith("cuda") and not torch.cuda.is_available():
-            raise ValueError(f"device={self.device!r} was asked for but CUDA is not available.")
         with seeded(self.random_state, self.device):
-            net.initialize()
+            self._initialize_net(net)
             if self.max_epochs > 0:
                 net.partial_fit(X, y)  # fit() would initialise a second time
+        self._set_trained(net)
+        if getattr(net, "interrupted_", False):  # skorch swallowed Ctrl-C; the model is usable
+            raise KeyboardInterrupt
+        return self
+
+    def _initialize_net(self, net):
+        """Build ``net``'s module (its initial weights come from torch's seeded RNG)."""
+        if str(self.device).startswith("cuda") and not torch.cuda.is_available():
+            raise ValueError(f"device={self.device!r} was asked for but CUDA is not available.")
+        return net.initialize()
+
+    def _set_trained(self, net):
+        """Store the trained ``net`` and the fitted attributes read from its history."""
         self.net_ = net
         for epoch in net.history:  # per-batch records: 9 MB for 100 epochs of 60 000 images
             epoch["batches"] = []
@@ -118,9 +134,6 @@ class TorchEstimator(BaseEstimator):
         self.loss_curve_ = [epoch["train_loss"] for epoch in finished]
         self.validation_loss_curve_ = [e["valid_loss"] for e in finished if "valid_loss" in e]
         self.n_epochs_ = len(finished)
-        if getattr(net, "interrupted_", False):  # skorch swallowed Ctrl-C; the model is usable
-            raise KeyboardInterrupt
-        return self
 
     @torch.inference_mode()
     def _infer(self, fn, X):

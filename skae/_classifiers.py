@@ -81,6 +81,11 @@ class NeuralClassifier(ClassifierMixin, TorchEstimator):
         self : object
             The fitted classifier.
         """
+        X, y, net = self._prepare_fit(X, y)
+        return self._fit_net(net, as_tensor(X), y)
+
+    def _prepare_fit(self, X, y):
+        """Validated ``X``, encoded labels and the unfitted net; sets ``classes_``."""
         X, y = validate_data(self, X, y, dtype=np.float32)
         check_classification_targets(y)
         encoder = LabelEncoder().fit(y)
@@ -97,8 +102,7 @@ class NeuralClassifier(ClassifierMixin, TorchEstimator):
             clip_grad_norm=self.clip_grad_norm,
             **self._module_params(X.shape[1], len(self.classes_)),
         )
-        y_encoded = torch.from_numpy(encoder.transform(y).astype(np.int64))
-        return self._fit_net(net, as_tensor(X), y_encoded)
+        return X, torch.from_numpy(encoder.transform(y).astype(np.int64)), net
 
     def predict_proba(self, X):
         """Class probabilities (softmax of the network's logits).

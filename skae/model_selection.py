@@ -1,0 +1,166 @@
+"""Learning curves whose small neural fits train together, as one batched computation.
+
+:func:`learning_curve` has the signature and the return values of
+:func:`sklearn.model_selection.learning_curve`. When the estimator is a
+:class:`~skae.SoftmaxClassifier` or a :class:`~skae.CNNClassifier`, or a ``Pipeline`` that ends
+in one after fixed steps (``FrozenEstimator``, stateless transformers), the fixed steps
+transform ``X`` once and every (train size x split) model trains in one batched computation
+(``skae._batched``). Any other estimator goes to scikit-learn's function unchanged.
+"""
+
+import time
+
+import numpy as np
+from sklearn.base import clone
+from sklearn.frozen import FrozenEstimator
+from sklearn.metrics import check_scoring
+from sklearn.model_selection import check_cv
+from sklearn.model_selection import learning_curve as sklearn_learning_curve
+from sklearn.model_selection._validation import _translate_train_sizes  # sklearn's own rules
+from sklearn.pipeline import Pipeline
+from sklearn.utils import _safe_indexing, check_random_state, get_tags, indexable
+
+from ._batched import batchable, fit_batched
+
+__all__ = ["learning_curve"]
+
+
+def learning_curve(
+    estimator,
+    X,
+    y,
+    *,
+    groups=None,
+    train_sizes=np.linspace(0.1, 1.0, 5),
+    cv=None,
+    scoring=None,
+    exploit_incremental_learning=False,
+    n_jobs=None,
+    pre_dispatch="all",
+    verbose=0,
+    shuffle=False,
+    random_state=None,
+    error_score=np.nan,
+    return_times=False,
+    params=None,
+):
+    """Learning curve, with all neural fits of skae's classifiers trained as one computation.
+
+    Parameters and return values are those of :func:`sklearn.model_selection.learning_curve`;
+    the differences are in how the fits run:
+
+    - each fitted model is the one a lone ``fit`` with the same ``random_state`` makes (up to
+      float rounding, and dropout masks, which come from one shared generator);
+    - ``fit_times`` is the batched computation's time divided among its models, plus the
+      fixed steps' transform time divided the same way;
+    - ``n_jobs``, ``pre_dispatch`` and ``error_score`` apply only to scikit-learn's route: the
+      batched computation runs in this process on torch's threads (or on the estimator's
+      ``device``), and an error in it is raised.
+
+    Estimators it cannot batch (anything else, a validation split, an optimizer class, fit
+    ``params``, ``exploit_incremental_learning``) go to scikit-learn's function unchanged.
+
+    Parameters
+    ----------
+    estimator : estimator
+        A :class:`~skae.SoftmaxClassifier`, :class:`~skae.CNNClassifier`, or a ``Pipeline``
+        ending in one after fixed steps, to batch; anything else, as in scikit-learn.
+    X : array-like of shape (n_samples, n_features)
+        Training data.
+    y : array-like of shape (n_samples,)
+        Labels.
+    groups, train_sizes, cv, scoring, exploit_incremental_learning, n_jobs, pre_dispatch, \
+verbose, shuffle, random_state, error_score, return_times, params
+        As in :func:`sklearn.model_selection.learning_curve`.
+
+    Returns
+    -------
+    train_sizes_abs : ndarray of shape (n_unique_ticks,)
+        Numbers of training examples used.
+    train_scores : ndarray of shape (n_ticks, n_cv_folds)
+        Scores on the training subsets.
+    test_scores : ndarray of shape (n_ticks, n_cv_folds)
+        Scores on the test folds.
+    fit_times : ndarray of shape (n_ticks, n_cv_folds)
+        Seconds spent fitting (only with ``return_times=True``).
+    score_times : ndarray of shape (n_ticks, n_cv_folds)
+        Seconds spent scoring (only with ``return_times=True``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skae import SoftmaxClassifier
+    >>> from skae.model_selection import learning_curve
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.random((120, 8), dtype=np.float32)
+    >>> y = (X[:, 0] > 0.5).astype(int)
+    >>> sizes, train, test = learning_curve(
+    ...     SoftmaxClassifier(max_epochs=5, random_state=0), X, y, train_sizes=[20, 60], cv=3
+    ... )
+    >>> sizes, test.shape
+    (array([20, 60]), (2, 3))
+    """
+    fixed_steps, head = _fixed_steps_and_head(estimator)
+    if head is None or exploit_incremental_learning or params:
+        return sklearn_learning_curve(
+            estimator, X, y, groups=groups, train_sizes=train_sizes, cv=cv, scoring=scoring,
+            exploit_incremental_learning=exploit_incremental_learning, n_jobs=n_jobs,
+            pre_dispatch=pre_dispatch, verbose=verbose, shuffle=shuffle,
+            random_state=random_state, error_score=error_score, return_times=return_times,
+            params=params,
+        )  # fmt: skip
+    X, y, groups = indexable(X, y, groups)
+    cv = check_cv(cv, y, classifier=True)
+    splits = list(cv.split(X, y, groups))
+    if shuffle:  # as scikit-learn shuffles: one generator, split after split
+        rng = check_random_state(random_state)
+        splits = [(rng.permutation(train), test) for train, test in splits]
+    sizes = _translate_train_sizes(train_sizes, len(splits[0][0]))
+    start = time.perf_counter()
+    features = fixed_transform(fixed_steps, X)
+    fits = [(size, train[:size], test) for train, test in splits for size in sizes]
+    heads = fit_batched([clone(head) for _ in fits], features, y, [t for _, t, _ in fits],
+                        verbose=verbose)  # fmt: skip
+    fit_time = (time.perf_counter() - start) / len(fits)
+    scorer = check_scoring(estimator, scoring)
+    scores = np.empty((len(fits), 3))
+    for i, (fitted, (_, train, test)) in enumerate(zip(heads, fits)):
+        start = time.perf_counter()  # the fixed steps are done: score the head on features
+        scores[i, 0] = scorer(fitted, *_rows(features, y, train))
+        scores[i, 1] = scorer(fitted, *_rows(features, y, test))
+        scores[i, 2] = time.perf_counter() - start
+    train_scores, test_scores, score_times = (
+        scores[:, j].reshape(len(splits), len(sizes)).T for j in range(3)
+    )
+    if return_times:
+        return sizes, train_scores, test_scores, np.full_like(score_times, fit_time), score_times
+    return sizes, train_scores, test_scores
+
+
+def _fixed_steps_and_head(estimator):
+    """``(fixed steps, unfitted head)`` when the fits can be batched, else ``(None, None)``."""
+    if batchable(estimator):
+        return [], estimator
+    if not isinstance(estimator, Pipeline) or estimator.memory is not None:
+        return None, None
+    *steps, (_, head) = estimator.steps
+    steps = [step for _, step in steps if step not in (None, "passthrough")]
+    if batchable(head) and all(map(is_fixed, steps)):
+        return steps, head
+    return None, None
+
+
+def is_fixed(step):
+    """Whether fitting ``step`` changes nothing: a ``FrozenEstimator`` or a stateless step."""
+    return isinstance(step, FrozenEstimator) or not get_tags(step).requires_fit
+
+
+def fixed_transform(steps, X):
+    """``X`` through fixed steps, which need no fit."""
+    for step in steps:
+        X = step.transform(X)
+    return X
+
+
+def _rows(X, y, rows):
+    return _safe_indexing(X, rows), _safe_indexing(y, rows)
