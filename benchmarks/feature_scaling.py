@@ -44,11 +44,11 @@ def main(sizes=(160, 960, 8000), repeats=(0, 1, 2), n_jobs=2):
     cells = [(key, size, repeat) for key in variants for size in sizes for repeat in repeats]
     results = joblib.Parallel(n_jobs=n_jobs, verbose=5)(
         joblib.delayed(_run_cell)(
-            key[0], variants[key], size, repeat, *data, profile.test_size, keep_predictions=False
+            (key[0], size, repeat), variants[key], *data, profile.test_size, kept=None
         )
         for key, size, repeat in cells
     )
-    accuracy = {cell: result["full_test_accuracy"] for cell, result in zip(cells, results)}
+    accuracy = {cell: result["full_test_accuracy"] for cell, (result,) in zip(cells, results)}
     logged = {
         (c["pipeline"], c["train_size"], c["repeat"]): c["full_test_accuracy"]
         for c in map(json.loads, (PAPER / "cells.jsonl").open())

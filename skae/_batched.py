@@ -19,7 +19,9 @@ from collections import defaultdict
 
 import numpy as np
 import torch
-from sklearn.utils import _safe_indexing
+from sklearn.frozen import FrozenEstimator
+from sklearn.pipeline import Pipeline
+from sklearn.utils import _safe_indexing, get_tags
 from torch.func import functional_call, stack_module_state, vmap
 from torch.nn import functional as F
 
@@ -40,6 +42,31 @@ def batchable(estimator):
         and estimator.validation_fraction is None
         and isinstance(estimator.optimizer, str)
     )
+
+
+def split_fixed_steps(estimator):
+    """``(fixed steps, unfitted head)`` when the fits can be batched, else ``(None, None)``."""
+    if batchable(estimator):
+        return [], estimator
+    if not isinstance(estimator, Pipeline):
+        return None, None
+    *steps, (_, head) = estimator.steps
+    steps = [step for _, step in steps if step not in (None, "passthrough")]
+    if batchable(head) and all(map(is_fixed, steps)):
+        return steps, head
+    return None, None
+
+
+def is_fixed(step):
+    """Whether fitting ``step`` changes nothing: a ``FrozenEstimator`` or a stateless step."""
+    return isinstance(step, FrozenEstimator) or not get_tags(step).requires_fit
+
+
+def fixed_transform(steps, X):
+    """``X`` through fixed steps, which need no fit."""
+    for step in steps:
+        X = step.transform(X)
+    return X
 
 
 def fit_batched(estimators, X, y, indices, *, verbose=0):

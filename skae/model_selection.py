@@ -12,15 +12,13 @@ import time
 
 import numpy as np
 from sklearn.base import clone
-from sklearn.frozen import FrozenEstimator
 from sklearn.metrics import check_scoring
 from sklearn.model_selection import check_cv
 from sklearn.model_selection import learning_curve as sklearn_learning_curve
 from sklearn.model_selection._validation import _translate_train_sizes  # sklearn's own rules
-from sklearn.pipeline import Pipeline
-from sklearn.utils import _safe_indexing, check_random_state, get_tags, indexable
+from sklearn.utils import _safe_indexing, check_random_state, indexable
 
-from ._batched import batchable, fit_batched
+from ._batched import fit_batched, fixed_transform, split_fixed_steps
 
 __all__ = ["learning_curve"]
 
@@ -100,7 +98,7 @@ verbose, shuffle, random_state, error_score, return_times, params
     >>> sizes, test.shape
     (array([20, 60]), (2, 3))
     """
-    fixed_steps, head = _fixed_steps_and_head(estimator)
+    fixed_steps, head = split_fixed_steps(estimator)
     if head is None or exploit_incremental_learning or params:
         return sklearn_learning_curve(
             estimator, X, y, groups=groups, train_sizes=train_sizes, cv=cv, scoring=scoring,
@@ -135,31 +133,6 @@ verbose, shuffle, random_state, error_score, return_times, params
     if return_times:
         return sizes, train_scores, test_scores, np.full_like(score_times, fit_time), score_times
     return sizes, train_scores, test_scores
-
-
-def _fixed_steps_and_head(estimator):
-    """``(fixed steps, unfitted head)`` when the fits can be batched, else ``(None, None)``."""
-    if batchable(estimator):
-        return [], estimator
-    if not isinstance(estimator, Pipeline) or estimator.memory is not None:
-        return None, None
-    *steps, (_, head) = estimator.steps
-    steps = [step for _, step in steps if step not in (None, "passthrough")]
-    if batchable(head) and all(map(is_fixed, steps)):
-        return steps, head
-    return None, None
-
-
-def is_fixed(step):
-    """Whether fitting ``step`` changes nothing: a ``FrozenEstimator`` or a stateless step."""
-    return isinstance(step, FrozenEstimator) or not get_tags(step).requires_fit
-
-
-def fixed_transform(steps, X):
-    """``X`` through fixed steps, which need no fit."""
-    for step in steps:
-        X = step.transform(X)
-    return X
 
 
 def _rows(X, y, rows):

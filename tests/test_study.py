@@ -11,13 +11,14 @@ import joblib
 import pytest
 from matplotlib.figure import Figure
 
-from skae import CNNClassifier, ConvAETransformer, VAETransformer
+from skae import ConvAETransformer, VAETransformer
 from skae._base import TorchEstimator
 from skae._cli import main
 from skae.plots import plot_cnn_train_test, plot_head_losses, plot_learning_curves
 from skae.studies import (
     PROFILES,
     StudyError,
+    _learning_curve,
     fit_cached,
     format_summary,
     run_learning_curve,
@@ -145,12 +146,20 @@ def test_ctrl_c_in_pretraining_caches_nothing(tmp_path, ctrl_c, monkeypatch):
     assert joblib.load(path).n_epochs_ == PROFILES["tiny"].ae_epochs
 
 
-def test_ctrl_c_in_a_cell_logs_the_finished_cells_only(tmp_path, ctrl_c):
+def test_ctrl_c_in_a_batch_logs_the_finished_cells_only(tmp_path, monkeypatch):
     args = dict(out=tmp_path, pipelines=["raw_pixels_logreg", "cnn"], verbose=0)
     run_learning_curve("tiny", max_cells=1, **args)  # raw_pixels_logreg at 40 labels
-    ctrl_c(CNNClassifier, epoch=2)
-    with pytest.warns(UserWarning, match="interrupted"), pytest.raises(KeyboardInterrupt):
-        run_learning_curve("tiny", **args)
+    train_in_batch = _learning_curve.fit_batched
+
+    def ctrl_c_in_second_epoch(models, *args, **kwargs):
+        for model in models:
+            model.max_epochs = 1
+        train_in_batch(models, *args, **kwargs)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(_learning_curve, "fit_batched", ctrl_c_in_second_epoch)
+    with pytest.raises(KeyboardInterrupt):
+        run_learning_curve("tiny", **args)  # the CNN cells train as one batch
     logged = [(c["pipeline"], c["train_size"]) for c in CellLog(tmp_path / "cells.jsonl").read()]
     assert logged == [("raw_pixels_logreg", 40)]
     rows = json.loads((tmp_path / "learning_curve.json").read_text())

@@ -24,6 +24,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 
 from .._autoencoder import ConvAETransformer
+from .._batched import fit_batched, fixed_transform, split_fixed_steps
 from .._classifiers import CNNClassifier, SoftmaxClassifier
 from ._cache import fit_cached
 from ._files import CellLog, environment, locked, write_atomic
@@ -164,7 +165,9 @@ def _cell_split(pool_size, test_pool_size, size, repeat, test_size):
     return train, test
 
 
-def _run_cell(name, pipeline, size, repeat, X, y, X_test, y_test, test_size, keep_predictions):
+def _run_cell(cell, pipeline, X, y, X_test, y_test, test_size, kept):
+    """Fit one cell's pipeline alone; its record, in a list as :func:`_run_batch` returns."""
+    name, size, repeat = cell
     train, test = _cell_split(len(X), len(X_test), size, repeat, test_size)
     model = clone(pipeline)
     for step in model.steps:  # repeats differ by their training draw and their seed
@@ -173,20 +176,48 @@ def _run_cell(name, pipeline, size, repeat, X, y, X_test, y_test, test_size, kee
     start = time.perf_counter()
     model.fit(X[train], y[train])  # a Ctrl-C raises here: the cell is not logged
     fit_time = time.perf_counter() - start
+    return [_record(cell, model, X[train], y[train], X_test, y_test, test, fit_time, cell == kept)]
+
+
+def _run_batch(cells, heads, inputs, y, test_inputs, y_test, test_size, kept):
+    """Fit the heads of ``cells`` as one batched computation; their records.
+
+    ``inputs`` and ``test_inputs`` hold each pipeline's fixed-step output (its encoder's
+    codes, or the images for the CNN); the pipelines' inputs are stacked so that heads of
+    several pipelines train together. ``fit_time`` is the batch's time shared evenly.
+    """
+    names = list(dict.fromkeys(name for name, _, _ in cells))
+    X = np.concatenate([inputs[name] for name in names]) if len(names) > 1 else inputs[names[0]]
+    splits = [_cell_split(len(y), len(y_test), size, r, test_size) for _, size, r in cells]
+    rows = [names.index(name) * len(y) + train for (name, _, _), (train, _) in zip(cells, splits)]
+    models = [clone(heads[name]).set_params(random_state=repeat) for name, _, repeat in cells]
+    start = time.perf_counter()
+    fit_batched(models, X, np.tile(y, len(names)), rows)  # a Ctrl-C: no cell is logged
+    fit_time = (time.perf_counter() - start) / len(cells)
+    return [
+        _record(cell, model, inputs[cell[0]][train], y[train], test_inputs[cell[0]], y_test,
+                test, fit_time, cell == kept)
+        for cell, model, (train, test) in zip(cells, models, splits)
+    ]  # fmt: skip
+
+
+def _record(cell, model, X_train, y_train, X_test, y_test, test, fit_time, keep_predictions):
+    """A finished cell as logged: accuracies on both test sets, time and loss curve."""
     predicted = model.predict(X_test)
-    cell = {
-        "pipeline": name,
-        "train_size": int(size),
-        "repeat": int(repeat),
+    final = model[-1] if isinstance(model, Pipeline) else model
+    record = {
+        "pipeline": cell[0],
+        "train_size": int(cell[1]),
+        "repeat": int(cell[2]),
         "test_accuracy": float(np.mean(predicted[test] == y_test[test])),
         "full_test_accuracy": float(np.mean(predicted == y_test)),
-        "train_accuracy": float(model.score(X[train], y[train])),
+        "train_accuracy": float(model.score(X_train, y_train)),
         "fit_time": fit_time,
-        "loss_curve": [float(v) for v in getattr(model[-1], "loss_curve_", [])],
+        "loss_curve": [float(v) for v in getattr(final, "loss_curve_", [])],
     }
     if keep_predictions:  # for the confusion-matrix figure
-        cell["test_predictions"] = predicted.tolist()
-    return cell
+        record["test_predictions"] = predicted.tolist()
+    return record
 
 
 def run_learning_curve(
@@ -313,12 +344,10 @@ def _run_cells(models, profile, data, out, run, n_jobs, max_cells, verbose):
         print(f"{len(done)} cells already done, {len(todo)} to run ({n_jobs=})", flush=True)
     # Separate arrays, not a tuple: joblib's dask backend ships each large array to the
     # workers once (a tuple would travel with every cell); loky memory-maps them.
-    cells = joblib.Parallel(n_jobs=n_jobs, return_as="generator_unordered")(
-        joblib.delayed(_run_cell)(
-            name, models[name], size, repeat, *data, profile.test_size, (name, size, repeat) == kept
-        )
-        for name, size, repeat in todo
+    tasks = joblib.Parallel(n_jobs=n_jobs, return_as="generator_unordered")(
+        _tasks(todo, models, *data, profile.test_size, kept)
     )
+    cells = (cell for task in tasks for cell in task)
     try:
         for i, cell in enumerate(cells, 1):
             cell.update(profile=_as_json(profile), run=run["run"])
@@ -335,6 +364,35 @@ def _run_cells(models, profile, data, out, run, n_jobs, max_cells, verbose):
         rows = [done[key] for key in sorted(done) if key[0] in names]
         _write_tables(_without_predictions(rows), out)
     return rows
+
+
+def _tasks(todo, models, X, y, X_test, y_test, test_size, kept):
+    """Jobs that run the ``todo`` cells: batches of heads that train as one, and lone fits.
+
+    The heads of a repeat batch together, across sizes and pipelines (the softmax heads of
+    the four encoders in one batch, the CNNs in another); the other cells fit alone.
+    """
+    batches, alone, fixed = {}, [], {}
+    for cell in todo:
+        steps, head = split_fixed_steps(models[cell[0]])
+        if head is None:
+            alone.append(cell)
+            continue
+        fixed[cell[0]] = steps, head
+        batches.setdefault((type(head).__name__, cell[2]), []).append(cell)
+    inputs = {name: fixed_transform(steps, X) for name, (steps, _) in fixed.items()}
+    test_inputs = {name: fixed_transform(steps, X_test) for name, (steps, _) in fixed.items()}
+    heads = {name: head for name, (_, head) in fixed.items()}
+    for cells in batches.values():
+        names = {name for name, _, _ in cells}
+        yield joblib.delayed(_run_batch)(
+            cells, heads, {n: inputs[n] for n in names}, y,
+            {n: test_inputs[n] for n in names}, y_test, test_size, kept,
+        )  # fmt: skip
+    for cell in alone:
+        yield joblib.delayed(_run_cell)(
+            cell, models[cell[0]], X, y, X_test, y_test, test_size, kept
+        )
 
 
 def confusion_cell(profile):
