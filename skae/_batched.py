@@ -24,6 +24,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.utils import _safe_indexing, get_tags
 from torch.func import functional_call, stack_module_state, vmap
 from torch.nn import functional as F
+from tqdm.auto import tqdm
 
 from ._base import as_tensor, seeded
 from ._classifiers import CNNClassifier, SoftmaxClassifier
@@ -87,7 +88,7 @@ def fit_batched(estimators, X, y, indices, *, verbose=0):
     indices : list of array-like of int
         The rows of ``X`` each model trains on.
     verbose : int, default=0
-        ``1`` prints one line per epoch of each group of models.
+        ``1`` shows a progress bar (epochs, ETA, mean loss) for each group of models.
 
     Returns
     -------
@@ -143,7 +144,8 @@ def _train_group(members, X, verbose):
     network = copy.deepcopy(models[0].net.module_).to("meta").train()
     forward = vmap(lambda p, x: functional_call(network, p, (x,)), randomness="different")
     history = []
-    with seeded(first.random_state, device):  # dropout masks
+    progress = tqdm(total=epochs, desc=f"{len(models)} models", unit="epoch", disable=not verbose)
+    with seeded(first.random_state, device), progress:  # the seed: dropout masks
         for epoch in range(epochs):
             start = time.perf_counter()
             rows, labels = _epoch_batches(models, steps[0] * batch_size, device)
@@ -161,9 +163,8 @@ def _train_group(members, X, verbose):
                 total[:k] += losses.detach() * counts  # skorch weights batches by their size
                 optimizer.step(views, k)
             history.append((total / sizes, time.perf_counter() - start))
-            if verbose:
-                mean = history[-1][0].mean()
-                print(f"epoch {epoch + 1}/{epochs}: {len(models)} models, mean loss {mean:.4f}")
+            progress.set_postfix(mean_loss=f"{history[-1][0].mean():.4f}")
+            progress.update()
     for k, model in enumerate(models):
         model.store({name: p[k] for name, p in params.items()}, history, k)
 

@@ -345,7 +345,7 @@ def _run_cells(models, profile, data, out, run, n_jobs, max_cells, verbose):
     # Separate arrays, not a tuple: joblib's dask backend ships each large array to the
     # workers once (a tuple would travel with every cell); loky memory-maps them.
     tasks = joblib.Parallel(n_jobs=n_jobs, return_as="generator_unordered")(
-        _tasks(todo, models, *data, profile.test_size, kept)
+        _tasks(todo, models, *data, profile.test_size, kept, verbose)
     )
     cells = (cell for task in tasks for cell in task)
     try:
@@ -366,7 +366,7 @@ def _run_cells(models, profile, data, out, run, n_jobs, max_cells, verbose):
     return rows
 
 
-def _tasks(todo, models, X, y, X_test, y_test, test_size, kept):
+def _tasks(todo, models, X, y, X_test, y_test, test_size, kept, verbose):
     """Jobs that run the ``todo`` cells: batches of heads that train as one, and lone fits.
 
     The heads of a repeat batch together, across sizes and pipelines (the softmax heads of
@@ -383,8 +383,10 @@ def _tasks(todo, models, X, y, X_test, y_test, test_size, kept):
     inputs = {name: fixed_transform(steps, X) for name, (steps, _) in fixed.items()}
     test_inputs = {name: fixed_transform(steps, X_test) for name, (steps, _) in fixed.items()}
     heads = {name: head for name, (_, head) in fixed.items()}
-    for cells in batches.values():
+    for (kind, repeat), cells in batches.items():
         names = {name for name, _, _ in cells}
+        if verbose:  # printed as the batch starts; its cells print as it ends
+            print(f"training {len(cells)} {kind}s of repeat {repeat} as one batch", flush=True)
         yield joblib.delayed(_run_batch)(
             cells, heads, {n: inputs[n] for n in names}, y,
             {n: test_inputs[n] for n in names}, y_test, test_size, kept,
