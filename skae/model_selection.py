@@ -1,4 +1,4 @@
-"""Learning curves whose small neural fits train together, as one batched computation.
+"""Learning and validation curves whose small neural fits train as one batched computation.
 
 :func:`learning_curve` has the signature and the return values of
 :func:`sklearn.model_selection.learning_curve`. When the estimator is a
@@ -15,12 +15,13 @@ from sklearn.base import clone
 from sklearn.metrics import check_scoring
 from sklearn.model_selection import check_cv
 from sklearn.model_selection import learning_curve as sklearn_learning_curve
+from sklearn.model_selection import validation_curve as sklearn_validation_curve
 from sklearn.model_selection._validation import _translate_train_sizes  # sklearn's own rules
 from sklearn.utils import _safe_indexing, check_random_state, indexable
 
 from ._batched import fit_batched, fixed_transform, split_fixed_steps
 
-__all__ = ["learning_curve"]
+__all__ = ["learning_curve", "validation_curve"]
 
 
 def learning_curve(
@@ -114,25 +115,117 @@ verbose, shuffle, random_state, error_score, return_times, params
         rng = check_random_state(random_state)
         splits = [(rng.permutation(train), test) for train, test in splits]
     sizes = _translate_train_sizes(train_sizes, len(splits[0][0]))
-    start = time.perf_counter()
-    features = fixed_transform(fixed_steps, X)
-    fits = [(size, train[:size], test) for train, test in splits for size in sizes]
-    heads = fit_batched([clone(head) for _ in fits], features, y, [t for _, t, _ in fits],
-                        verbose=verbose)  # fmt: skip
-    fit_time = (time.perf_counter() - start) / len(fits)
-    scorer = check_scoring(estimator, scoring)
-    scores = np.empty((len(fits), 3))
-    for i, (fitted, (_, train, test)) in enumerate(zip(heads, fits)):
-        start = time.perf_counter()  # the fixed steps are done: score the head on features
-        scores[i, 0] = scorer(fitted, *_rows(features, y, train))
-        scores[i, 1] = scorer(fitted, *_rows(features, y, test))
-        scores[i, 2] = time.perf_counter() - start
-    train_scores, test_scores, score_times = (
-        scores[:, j].reshape(len(splits), len(sizes)).T for j in range(3)
+    fits = [(clone(head), train[:size], test) for train, test in splits for size in sizes]
+    results = _fit_and_score(fixed_steps, fits, X, y, check_scoring(estimator, scoring), verbose)
+    train_scores, test_scores, fit_times, score_times = (
+        r.reshape(len(splits), len(sizes)).T for r in results
     )
     if return_times:
-        return sizes, train_scores, test_scores, np.full_like(score_times, fit_time), score_times
+        return sizes, train_scores, test_scores, fit_times, score_times
     return sizes, train_scores, test_scores
+
+
+def validation_curve(
+    estimator,
+    X,
+    y,
+    *,
+    param_name,
+    param_range,
+    groups=None,
+    cv=None,
+    scoring=None,
+    n_jobs=None,
+    pre_dispatch="all",
+    verbose=0,
+    error_score=np.nan,
+    params=None,
+):
+    """Validation curve over a skae head's learning rate, its fits trained as one computation.
+
+    Parameters and return values are those of :func:`sklearn.model_selection.validation_curve`.
+    When ``param_name`` is the ``lr`` of a batchable estimator (a
+    :class:`~skae.SoftmaxClassifier` or :class:`~skae.CNNClassifier`, alone or as the last step
+    of a ``Pipeline`` after fixed steps: ``"lr"`` or ``"<step>__lr"``), every (value x split)
+    model trains in one batched computation, as in :func:`learning_curve`; anything else goes
+    to scikit-learn's function unchanged.
+
+    Parameters
+    ----------
+    estimator : estimator
+        See :func:`learning_curve`.
+    X : array-like of shape (n_samples, n_features)
+        Training data.
+    y : array-like of shape (n_samples,)
+        Labels.
+    param_name : str
+        Parameter to vary; batched when it is the head's learning rate.
+    param_range : array-like of shape (n_values,)
+        Its values.
+    groups, cv, scoring, n_jobs, pre_dispatch, verbose, error_score, params
+        As in :func:`sklearn.model_selection.validation_curve`.
+
+    Returns
+    -------
+    train_scores : ndarray of shape (n_values, n_cv_folds)
+        Scores on the training folds.
+    test_scores : ndarray of shape (n_values, n_cv_folds)
+        Scores on the test folds.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skae import SoftmaxClassifier
+    >>> from skae.model_selection import validation_curve
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.random((90, 8), dtype=np.float32)
+    >>> y = (X[:, 0] > 0.5).astype(int)
+    >>> train, test = validation_curve(
+    ...     SoftmaxClassifier(max_epochs=5, random_state=0), X, y,
+    ...     param_name="lr", param_range=[1e-3, 1e-2, 1e-1], cv=3,
+    ... )
+    >>> test.shape
+    (3, 3)
+    """
+    fixed_steps, head = split_fixed_steps(estimator)
+    last_step = estimator.steps[-1][0] + "__" if fixed_steps else ""
+    if head is None or param_name != last_step + "lr" or params:
+        return sklearn_validation_curve(
+            estimator, X, y, param_name=param_name, param_range=param_range, groups=groups,
+            cv=cv, scoring=scoring, n_jobs=n_jobs, pre_dispatch=pre_dispatch, verbose=verbose,
+            error_score=error_score, params=params,
+        )  # fmt: skip
+    X, y, groups = indexable(X, y, groups)
+    splits = list(check_cv(cv, y, classifier=True).split(X, y, groups))
+    fits = [
+        (clone(head).set_params(lr=lr), train, test) for train, test in splits for lr in param_range
+    ]
+    train_scores, test_scores, _, _ = (
+        r.reshape(len(splits), len(param_range)).T
+        for r in _fit_and_score(fixed_steps, fits, X, y, check_scoring(estimator, scoring), verbose)
+    )
+    return train_scores, test_scores
+
+
+def _fit_and_score(fixed_steps, fits, X, y, scorer, verbose):
+    """Train the heads of ``fits`` (head, train rows, test rows) as one batch and score them.
+
+    Returns train scores, test scores, fit times and score times, one entry per fit. A fit's
+    time is its share of the fixed steps' transform and of the batched training.
+    """
+    start = time.perf_counter()
+    features = fixed_transform(fixed_steps, X)
+    heads = [head for head, _, _ in fits]
+    fit_batched(heads, features, y, [train for _, train, _ in fits], verbose=verbose)
+    fit_time = (time.perf_counter() - start) / len(fits)
+    results = np.empty((4, len(fits)))
+    for i, (head, train, test) in enumerate(fits):
+        start = time.perf_counter()  # the fixed steps are done: score the head on features
+        results[0, i] = scorer(head, *_rows(features, y, train))
+        results[1, i] = scorer(head, *_rows(features, y, test))
+        results[3, i] = time.perf_counter() - start
+    results[2] = fit_time
+    return results
 
 
 def _rows(X, y, rows):

@@ -7,6 +7,7 @@ import pytest
 from sklearn.frozen import FrozenEstimator
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import learning_curve as sklearn_learning_curve
+from sklearn.model_selection import validation_curve as sklearn_validation_curve
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer, StandardScaler
 
@@ -125,3 +126,18 @@ def test_learning_curve_falls_back_to_sklearn(estimator, monkeypatch):
     expected = sklearn_learning_curve(estimator, X, Y, **kwargs)
     for a, b in zip(got, expected):
         np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("param_name", ["softmaxclassifier__lr", "softmaxclassifier__max_epochs"])
+def test_validation_curve_matches_sklearn(frozen_ae, param_name, monkeypatch):
+    """The head's learning rate is batched; any other parameter goes to scikit-learn."""
+    pipe = make_pipeline(frozen_ae, SoftmaxClassifier(max_epochs=2, random_state=0))
+    values = [1e-3, 1e-2] if param_name.endswith("lr") else [1, 2]
+    if not param_name.endswith("lr"):
+        monkeypatch.setattr(model_selection, "fit_batched", None)  # would fail if called
+    kwargs = dict(param_name=param_name, param_range=values, cv=2)
+    got = model_selection.validation_curve(pipe, X, Y, **kwargs)
+    expected = sklearn_validation_curve(pipe, X, Y, **kwargs)
+    for a, b in zip(got, expected):
+        assert a.shape == b.shape == (2, 2)
+        np.testing.assert_allclose(a, b, atol=1e-6)
