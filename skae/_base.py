@@ -121,9 +121,12 @@ class TorchEstimator(BaseEstimator):
 
     def _initialize_net(self, net):
         """Build ``net``'s module (its initial weights come from torch's seeded RNG)."""
+        self._check_device()
+        return net.initialize()
+
+    def _check_device(self):
         if str(self.device).startswith("cuda") and not torch.cuda.is_available():
             raise ValueError(f"device={self.device!r} was asked for but CUDA is not available.")
-        return net.initialize()
 
     def _set_trained(self, net):
         """Store the trained ``net`` and the fitted attributes read from its history."""

@@ -103,6 +103,7 @@ def fit_batched(estimators, X, y, indices, *, verbose=0):
         if not batchable(estimator):
             raise TypeError(f"{estimator!r} cannot be trained batched; fit it alone.")
         estimator._validate_params()
+        estimator._check_device()
         rows = np.asarray(rows)
         X_rows, y_encoded, net = estimator._prepare_fit(
             _safe_indexing(X, rows), _safe_indexing(y, rows)

@@ -4,6 +4,7 @@ import pickle
 
 import numpy as np
 import pytest
+import torch
 from sklearn.frozen import FrozenEstimator
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import learning_curve as sklearn_learning_curve
@@ -141,3 +142,9 @@ def test_validation_curve_matches_sklearn(frozen_ae, param_name, monkeypatch):
     for a, b in zip(got, expected):
         assert a.shape == b.shape == (2, 2)
         np.testing.assert_allclose(a, b, atol=1e-6)
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="checks the error without CUDA")
+def test_cuda_without_cuda_is_a_clear_error():
+    with pytest.raises(ValueError, match="CUDA is not available"):
+        fit_batched([SoftmaxClassifier(device="cuda")], X, Y, ROWS[:1])
