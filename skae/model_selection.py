@@ -116,9 +116,9 @@ verbose, shuffle, random_state, error_score, return_times, params
         splits = [(rng.permutation(train), test) for train, test in splits]
     sizes = _translate_train_sizes(train_sizes, len(splits[0][0]))
     fits = [(clone(head), train[:size], test) for train, test in splits for size in sizes]
-    results = _fit_and_score(fixed_steps, fits, X, y, check_scoring(estimator, scoring), verbose)
-    train_scores, test_scores, fit_times, score_times = (
-        r.reshape(len(splits), len(sizes)).T for r in results
+    scorer = check_scoring(estimator, scoring)
+    train_scores, test_scores, fit_times, score_times = _fit_and_score(
+        fixed_steps, fits, X, y, scorer, len(splits), verbose
     )
     if return_times:
         return sizes, train_scores, test_scores, fit_times, score_times
@@ -200,18 +200,16 @@ def validation_curve(
     fits = [
         (clone(head).set_params(lr=lr), train, test) for train, test in splits for lr in param_range
     ]
-    train_scores, test_scores, _, _ = (
-        r.reshape(len(splits), len(param_range)).T
-        for r in _fit_and_score(fixed_steps, fits, X, y, check_scoring(estimator, scoring), verbose)
-    )
-    return train_scores, test_scores
+    scorer = check_scoring(estimator, scoring)
+    return _fit_and_score(fixed_steps, fits, X, y, scorer, len(splits), verbose)[:2]
 
 
-def _fit_and_score(fixed_steps, fits, X, y, scorer, verbose):
+def _fit_and_score(fixed_steps, fits, X, y, scorer, n_splits, verbose):
     """Train the heads of ``fits`` (head, train rows, test rows) as one batch and score them.
 
-    Returns train scores, test scores, fit times and score times, one entry per fit. A fit's
-    time is its share of the fixed steps' transform and of the batched training.
+    ``fits`` runs split by split. Returns train scores, test scores, fit times and score
+    times, each of shape ``(fits per split, n_splits)``. A fit's time is its share of the
+    fixed steps' transform and of the batched training.
     """
     start = time.perf_counter()
     features = fixed_transform(fixed_steps, X)
@@ -225,7 +223,7 @@ def _fit_and_score(fixed_steps, fits, X, y, scorer, verbose):
         results[1, i] = scorer(head, *_rows(features, y, test))
         results[3, i] = time.perf_counter() - start
     results[2] = fit_time
-    return results
+    return results.reshape(4, n_splits, -1).transpose(0, 2, 1)
 
 
 def _rows(X, y, rows):
