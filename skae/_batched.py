@@ -105,9 +105,7 @@ def fit_batched(estimators, X, y, indices, *, verbose=0):
         estimator._validate_params()
         estimator._check_device()
         rows = np.asarray(rows)
-        _, y_encoded, net = estimator._prepare_fit(
-            _safe_indexing(X, rows), _safe_indexing(y, rows)
-        )
+        _, y_encoded, net = estimator._prepare_fit(_safe_indexing(X, rows), _safe_indexing(y, rows))
         groups[_schedule(estimator, net)].append((estimator, net, rows, y_encoded))
     X_shared = None
     for members in groups.values():

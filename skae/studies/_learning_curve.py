@@ -179,16 +179,18 @@ def _run_cell(cell, pipeline, X, y, X_test, y_test, test_size, kept):
     return [_record(cell, model, X[train], y[train], X_test, y_test, test, fit_time, cell == kept)]
 
 
-def _run_batch(cells, heads, inputs, y, test_inputs, y_test, test_size, kept):
+def _run_batch(cells, heads, X, y, X_test, y_test, test_size, kept):
     """Fit the heads of ``cells`` as one batched computation; their records.
 
-    ``inputs`` and ``test_inputs`` hold each pipeline's fixed-step output (its encoder's
-    codes, or the images for the CNN); the pipelines' inputs are stacked so that heads of
+    ``X`` and ``X_test`` stack the fixed-step outputs (the encoder's codes, or the images for
+    the CNN) of the cells' pipelines, in their order of first appearance, so that heads of
     several pipelines train together. ``fit_time`` is the batch's time shared evenly.
     """
     names = list(dict.fromkeys(name for name, _, _ in cells))
-    X = np.concatenate([inputs[name] for name in names]) if len(names) > 1 else inputs[names[0]]
-    splits = [_cell_split(len(y), len(y_test), size, r, test_size) for _, size, r in cells]
+    inputs = {name: X[i * len(y) : (i + 1) * len(y)] for i, name in enumerate(names)}
+    n_test = len(y_test)
+    test_inputs = {name: X_test[i * n_test : (i + 1) * n_test] for i, name in enumerate(names)}
+    splits = [_cell_split(len(y), n_test, size, repeat, test_size) for _, size, repeat in cells]
     rows = [names.index(name) * len(y) + train for (name, _, _), (train, _) in zip(cells, splits)]
     models = [clone(heads[name]).set_params(random_state=repeat) for name, _, repeat in cells]
     start = time.perf_counter()
@@ -342,8 +344,6 @@ def _run_cells(models, profile, data, out, run, n_jobs, max_cells, verbose):
     kept = confusion_cell(profile)
     if verbose:
         print(f"{len(done)} cells already done, {len(todo)} to run ({n_jobs=})", flush=True)
-    # Separate arrays, not a tuple: joblib's dask backend ships each large array to the
-    # workers once (a tuple would travel with every cell); loky memory-maps them.
     tasks = joblib.Parallel(n_jobs=n_jobs, return_as="generator_unordered")(
         _tasks(todo, models, *data, profile.test_size, kept, verbose)
     )
@@ -384,17 +384,22 @@ def _tasks(todo, models, X, y, X_test, y_test, test_size, kept, verbose):
     test_inputs = {name: fixed_transform(steps, X_test) for name, (steps, _) in fixed.items()}
     heads = {name: head for name, (_, head) in fixed.items()}
     for (kind, repeat), cells in batches.items():
-        names = {name for name, _, _ in cells}
+        names = list(dict.fromkeys(name for name, _, _ in cells))
         if verbose:  # printed as the batch starts; its cells print as it ends
             print(f"training {len(cells)} {kind}s of repeat {repeat} as one batch", flush=True)
-        yield joblib.delayed(_run_batch)(
-            cells, heads, {n: inputs[n] for n in names}, y,
-            {n: test_inputs[n] for n in names}, y_test, test_size, kept,
+        yield joblib.delayed(_run_batch)(  # arrays as arguments: dask ships each once
+            cells, heads, _stack(inputs, names), y, _stack(test_inputs, names), y_test,
+            test_size, kept,
         )  # fmt: skip
     for cell in alone:
         yield joblib.delayed(_run_cell)(
             cell, models[cell[0]], X, y, X_test, y_test, test_size, kept
         )
+
+
+def _stack(arrays, names):
+    """``arrays[name]`` stacked in the order of ``names`` (no copy for one name)."""
+    return arrays[names[0]] if len(names) == 1 else np.concatenate([arrays[n] for n in names])
 
 
 def confusion_cell(profile):
