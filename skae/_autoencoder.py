@@ -46,10 +46,15 @@ class VAENet(AutoencoderNet):
         self.beta = beta
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
-        reconstruction, (mu, log_var) = y_pred
-        squared_error = ((reconstruction - to_tensor(X, device=self.device)) ** 2).sum(dim=1)
-        kl = -0.5 * (1 + log_var - mu**2 - log_var.exp()).sum(dim=1)  # KL(N(mu, sigma) || N(0, 1))
-        return (squared_error + self.beta * kl).mean()
+        return vae_losses(y_pred, to_tensor(X, device=self.device), self.beta).mean()
+
+
+def vae_losses(y_pred, X, beta):
+    """Per-image VAE loss: squared error summed over pixels + beta * KL(N(mu, sigma) || N(0, I))."""
+    reconstruction, (mu, log_var) = y_pred
+    squared_error = ((reconstruction - X) ** 2).sum(dim=1)
+    kl = -0.5 * (1 + log_var - mu**2 - log_var.exp()).sum(dim=1)
+    return squared_error + beta * kl
 
 
 class ConvAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, TorchEstimator):
@@ -106,6 +111,10 @@ class ConvAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Torch
         Passes over the training data. ``0`` gives the untrained random encoder.
     optimizer : {"adam", "sgd"} or torch optimizer class, default="adam"
         Optimizer.
+    weight_decay : float, default=0.0
+        L2 penalty applied by the optimizer (torch's ``weight_decay``).
+    momentum : float, default=0.0
+        Momentum of SGD (or of an optimizer class that takes one); 0 with ``"adam"``.
     validation_fraction : float or None, default=None
         Fraction of the training images held out to report a validation loss each epoch.
         ``None`` trains on every image given (skorch would otherwise silently hold out 20 %).
@@ -117,6 +126,14 @@ class ConvAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Torch
         CPU-only machine.
     random_state : int, RandomState instance or None, default=None
         Seeds weight initialisation and shuffling; an int makes ``fit`` reproducible.
+    callbacks : list of skorch callbacks or (name, callback) tuples, default=None
+        Extra skorch callbacks (``LRScheduler``, ``Checkpoint``, ``ProgressBar``...), run
+        after skae's own. Each fit uses copies, so the parameter stays as set, and ``clone``,
+        searches and pickling keep it.
+    warm_start : bool, default=False
+        When fitted already, ``fit`` trains ``max_epochs`` more epochs from the current
+        weights and optimizer state (``loss_curve_`` and ``n_epochs_`` extend) instead of
+        starting over. Training settings come from the first fit.
     verbose : int, default=0
         ``1`` prints skorch's table of losses after each epoch.
 
@@ -179,10 +196,14 @@ class ConvAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Torch
         batch_size=32,
         max_epochs=10,
         optimizer="adam",
+        weight_decay=0.0,
+        momentum=0.0,
         validation_fraction=None,
         patience=None,
         device="cpu",
         random_state=None,
+        callbacks=None,
+        warm_start=False,
         verbose=0,
     ):
         self.image_shape = image_shape
@@ -195,15 +216,22 @@ class ConvAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Torch
         self.batch_size = batch_size
         self.max_epochs = max_epochs
         self.optimizer = optimizer
+        self.weight_decay = weight_decay
+        self.momentum = momentum
         self.validation_fraction = validation_fraction
         self.patience = patience
         self.device = device
         self.random_state = random_state
+        self.callbacks = callbacks
+        self.warm_start = warm_start
         self.verbose = verbose
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
         """Train the autoencoder to reconstruct ``X``.
+
+        With ``warm_start=True`` a fitted autoencoder goes on training for ``max_epochs``
+        more epochs instead of starting again.
 
         Parameters
         ----------
@@ -217,9 +245,33 @@ class ConvAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Torch
         self : ConvAETransformer
             The fitted autoencoder.
         """
+        return self._train(X, partial=False)
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y=None):
+        """Train one epoch on ``X``, going on from the current weights if fitted.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Flattened images, pixels scaled to [0, 1].
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : ConvAETransformer
+            The autoencoder, trained one more epoch.
+        """
+        return self._train(X, partial=True)
+
+    def _train(self, X, partial):
+        epochs = 1 if partial else None
+        if self._continues(partial):
+            return self._fit_net(self.net_, as_tensor(self._validate_images(X)), epochs=epochs)
         X = validate_data(self, X, dtype=np.float32)
         self.image_shape_ = resolve_image_shape(self.image_shape, X.shape[1])
-        return self._fit_net(self._build_net(), as_tensor(X))
+        return self._fit_net(self._build_net(), as_tensor(X), epochs=epochs)
 
     @property
     def _n_features_out(self):  # read by get_feature_names_out
@@ -305,8 +357,30 @@ class ConvAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Torch
         score : float
             ``-mean((X - reconstruct(X)) ** 2)``.
         """
+        return -float(np.mean(self._squared_errors(X)))
+
+    def score_samples(self, X):
+        """Negative mean squared reconstruction error of each image (higher is more typical).
+
+        Images unlike the training images reconstruct worse, so low scores flag anomalies,
+        as with sklearn's outlier detectors.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Flattened images.
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,), dtype float32
+            ``-mean((X - reconstruct(X)) ** 2, axis=1)``.
+        """
+        return -self._squared_errors(X)
+
+    def _squared_errors(self, X):
+        """Mean squared reconstruction error of each image."""
         X = self._validate_images(X)
-        return -float(np.mean((self._reconstruct(X) - X) ** 2))
+        return np.mean((self._reconstruct(X) - X) ** 2, axis=1)
 
     def interpolate(self, x_start, x_end, steps=10):
         """Decode evenly spaced points on the line between the codes of two images.
@@ -375,6 +449,10 @@ class VAETransformer(ConvAETransformer):
         Passes over the training data.
     optimizer : {"adam", "sgd"} or torch optimizer class, default="adam"
         Optimizer.
+    weight_decay : float, default=0.0
+        L2 penalty applied by the optimizer (torch's ``weight_decay``).
+    momentum : float, default=0.0
+        Momentum of SGD (or of an optimizer class that takes one); 0 with ``"adam"``.
     validation_fraction : float or None, default=None
         Fraction of the images held out to report a validation loss.
     patience : int or None, default=None
@@ -383,6 +461,14 @@ class VAETransformer(ConvAETransformer):
         Where to train and infer.
     random_state : int, RandomState instance or None, default=None
         Seeds initialisation, sampling of the codes during training and shuffling.
+    callbacks : list of skorch callbacks or (name, callback) tuples, default=None
+        Extra skorch callbacks (``LRScheduler``, ``Checkpoint``, ``ProgressBar``...), run
+        after skae's own. Each fit uses copies, so the parameter stays as set, and ``clone``,
+        searches and pickling keep it.
+    warm_start : bool, default=False
+        When fitted already, ``fit`` trains ``max_epochs`` more epochs from the current
+        weights and optimizer state (``loss_curve_`` and ``n_epochs_`` extend) instead of
+        starting over. Training settings come from the first fit.
     verbose : int, default=0
         ``1`` prints skorch's table of losses after each epoch.
 
@@ -442,10 +528,14 @@ class VAETransformer(ConvAETransformer):
         batch_size=32,
         max_epochs=10,
         optimizer="adam",
+        weight_decay=0.0,
+        momentum=0.0,
         validation_fraction=None,
         patience=None,
         device="cpu",
         random_state=None,
+        callbacks=None,
+        warm_start=False,
         verbose=0,
     ):
         self.image_shape = image_shape
@@ -457,10 +547,14 @@ class VAETransformer(ConvAETransformer):
         self.batch_size = batch_size
         self.max_epochs = max_epochs
         self.optimizer = optimizer
+        self.weight_decay = weight_decay
+        self.momentum = momentum
         self.validation_fraction = validation_fraction
         self.patience = patience
         self.device = device
         self.random_state = random_state
+        self.callbacks = callbacks
+        self.warm_start = warm_start
         self.verbose = verbose
 
     def _build_net(self):
@@ -473,6 +567,26 @@ class VAETransformer(ConvAETransformer):
             module__variational=True,
             **self._dense_module_params(),
         )
+
+    def score_samples(self, X):
+        """Negative VAE loss of each image (higher is more typical), without sampling.
+
+        The squared reconstruction error of the decoded mean mu, summed over pixels, plus
+        ``beta`` times the KL term: the training loss with the code at its mean. ``score``
+        stays the mean squared error, comparable with :class:`ConvAETransformer`.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Flattened images.
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,), dtype float32
+            Negative per-image loss.
+        """
+        X = self._validate_images(X)
+        return -self._infer(lambda x: vae_losses(self.net_.module_(x), x, self.beta), X)
 
     def sample(self, n_samples=1, *, random_state=None):
         """Decode codes drawn from the prior N(0, I): new images.

@@ -5,6 +5,7 @@ The estimators are plain ``BaseEstimator`` subclasses: ``__init__`` stores param
 loop and the callbacks; skae validates input, seeds, batches in memory and infers.
 """
 
+import copy
 import math
 from contextlib import contextmanager
 from numbers import Integral, Real
@@ -35,9 +36,13 @@ def torch_seed(random_state):
 
 
 @contextmanager
-def seeded(random_state, device):
-    """Seed torch from ``random_state`` without touching the caller's global RNG state."""
-    seed = torch_seed(random_state)
+def seeded(random_state, device, offset=0):
+    """Seed torch from ``random_state`` without touching the caller's global RNG state.
+
+    ``offset`` (the epochs already trained) gives continued training its own seed, so that
+    each ``partial_fit`` call does not repeat the first one's shuffling.
+    """
+    seed = torch_seed(random_state) + offset
     cuda = str(device).startswith("cuda") and torch.cuda.is_available()
     with torch.random.fork_rng(devices=[torch.device(device)] if cuda else []):
         torch.manual_seed(seed)
@@ -67,6 +72,10 @@ class TorchEstimator(BaseEstimator):
         "batch_size": [Interval(Integral, 1, None, closed="left")],
         "max_epochs": [Interval(Integral, 0, None, closed="left")],
         "optimizer": [StrOptions(set(OPTIMIZERS)), type],
+        "weight_decay": [Interval(Real, 0, None, closed="left")],
+        "momentum": [Interval(Real, 0, 1, closed="left")],
+        "callbacks": [list, None],
+        "warm_start": ["boolean"],
         "validation_fraction": [Interval(Real, 0, 1, closed="neither"), None],
         "patience": [Interval(Integral, 1, None, closed="left"), None],
         "device": [str, torch.device],
@@ -78,6 +87,7 @@ class TorchEstimator(BaseEstimator):
         """A skorch ``NeuralNet`` wired from the estimator's parameters."""
         optimizer = OPTIMIZERS.get(self.optimizer, self.optimizer)
         callbacks = [("keep_best_on_interrupt", KeepBestOnInterrupt())]
+        callbacks += copy.deepcopy(self.callbacks or [])  # fitting leaves the parameter as set
         train_split = None  # by default every given sample trains: no hidden 20 % hold-out
         if self.validation_fraction is not None:
             train_split = ValidSplit(self.validation_fraction, stratified=stratify, random_state=0)
@@ -100,20 +110,51 @@ class TorchEstimator(BaseEstimator):
             callbacks=callbacks,
             device=self.device,
             verbose=self.verbose,
+            **self._optimizer_params(),
             **net_params,
         )
 
-    def _fit_net(self, net, X, y=None):
-        """Initialise and train ``net`` reproducibly; store it as ``net_``.
+    def _optimizer_params(self):
+        """``weight_decay`` and ``momentum`` as skorch ``optimizer__`` parameters."""
+        params = {"optimizer__weight_decay": self.weight_decay} if self.weight_decay else {}
+        if self.momentum:
+            if self.optimizer == "adam":
+                raise ValueError(
+                    "momentum applies to optimizer='sgd' (or an optimizer class that takes "
+                    "it); Adam's momentum is its betas. Set momentum=0.0 or optimizer='sgd'."
+                )
+            params["optimizer__momentum"] = self.momentum
+        return params
 
+    def set_params(self, **params):
+        nested = sorted(key for key in params if key.startswith("optimizer__"))
+        if nested:
+            raise ValueError(
+                f"{type(self).__name__} has no nested optimizer parameters ({', '.join(nested)}); "
+                "set weight_decay and momentum directly, e.g. set_params(weight_decay=1e-4)."
+            )
+        return super().set_params(**params)
+
+    def _continues(self, partial):
+        """Whether this fit goes on training ``net_`` (``partial_fit``, ``warm_start``)."""
+        return (partial or self.warm_start) and hasattr(self, "net_")
+
+    def _fit_net(self, net, X, y=None, epochs=None):
+        """Train ``net`` reproducibly for ``epochs`` (``max_epochs``); store it as ``net_``.
+
+        An unfitted ``net`` is initialised first; a trained one (``warm_start``,
+        ``partial_fit``) goes on from its weights and optimizer state, its history extended.
         A Ctrl-C ends training with the best finished epoch's weights (``KeepBestOnInterrupt``);
         the fitted attributes are set, then ``KeyboardInterrupt`` is raised again so that
         scripts, searches and studies stop instead of using a half-trained model as finished.
         """
-        with seeded(self.random_state, self.device):
-            self._initialize_net(net)
-            if self.max_epochs > 0:
-                net.partial_fit(X, y)  # fit() would initialise a second time
+        epochs = self.max_epochs if epochs is None else epochs
+        fresh = not net.initialized_
+        with seeded(self.random_state, self.device, offset=0 if fresh else len(net.history)):
+            if fresh:
+                self._initialize_net(net)
+            if epochs > 0:
+                net.partial_fit(X, y, epochs=epochs)  # fit() would initialise a second time
         self._set_trained(net)
         if getattr(net, "interrupted_", False):  # skorch swallowed Ctrl-C; the model is usable
             raise KeyboardInterrupt

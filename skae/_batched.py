@@ -35,13 +35,15 @@ ADAM_BETAS, ADAM_EPS = (0.9, 0.999), 1e-8  # torch.optim.Adam's defaults, as a l
 def batchable(estimator):
     """Whether :func:`fit_batched` trains ``estimator`` as a lone ``fit`` would.
 
-    Softmax heads and the CNN, with a named optimizer and no validation split (early stopping
-    would end each model at its own epoch).
+    Softmax heads and the CNN, with a named optimizer, no validation split (early stopping
+    would end each model at its own epoch), no extra callbacks, not going on from a fit.
     """
     return (
         isinstance(estimator, (SoftmaxClassifier, CNNClassifier))
         and estimator.validation_fraction is None
         and isinstance(estimator.optimizer, str)
+        and not estimator.callbacks
+        and not (estimator.warm_start and hasattr(estimator, "net_"))
     )
 
 
@@ -74,7 +76,8 @@ def fit_batched(estimators, X, y, indices, *, verbose=0):
     """Fit ``estimators[k]`` on ``X[indices[k]]``, ``y[indices[k]]``, all models at once.
 
     Models that share an architecture and a training schedule (batch size, epochs, optimizer,
-    clipping, device) train as one computation; learning rates and train sizes may differ.
+    clipping, momentum, device) train as one computation; learning rates, weight decays and
+    train sizes may differ.
     ``X`` is shared: each step gathers its rows, no model gets a copy of its training data.
 
     Parameters
@@ -119,7 +122,7 @@ def fit_batched(estimators, X, y, indices, *, verbose=0):
 def _schedule(estimator, net):
     """What models must share to train together: architecture and training schedule."""
     module = sorted((k, repr(v)) for k, v in net.get_params().items() if k.startswith("module__"))
-    settings = ("batch_size", "max_epochs", "optimizer", "clip_grad_norm")
+    settings = ("batch_size", "max_epochs", "optimizer", "momentum", "clip_grad_norm")
     return (
         type(estimator),
         str(estimator.device),
@@ -139,7 +142,7 @@ def _train_group(members, X, verbose):
     active = [int((steps > s).sum()) for s in range(int(steps[0]))]
     params, _ = stack_module_state([m.net.module_ for m in models])
     params = {name: p.detach() for name, p in params.items()}
-    optimizer = _Optimizer(first, params, [m.estimator.lr for m in models])
+    optimizer = _Optimizer(first, params, [m.estimator for m in models])
     network = copy.deepcopy(models[0].net.module_).to("meta").train()
     forward = vmap(lambda p, x: functional_call(network, p, (x,)), randomness="different")
     history = []
@@ -206,18 +209,22 @@ def _epoch_batches(models, width, device):
 class _Optimizer:
     """Adam or SGD (torch's update rules and defaults) on stacked weights, per-model clipping.
 
-    Only the first ``k`` models step; the others keep their weights and their Adam state
-    (step count included), as a lone fit does between its epochs' last step and the next.
+    Only the first ``k`` models step; the others keep their weights and their optimizer state
+    (Adam's step count included), as a lone fit does between its epochs' last step and the
+    next. Learning rate and weight decay are per model; clipping and momentum are shared.
     """
 
-    def __init__(self, estimator, params, lrs):
+    def __init__(self, estimator, params, estimators):
         self.params, self.adam = params, estimator.optimizer == "adam"
-        self.clip = estimator.clip_grad_norm
+        self.clip, self.momentum = estimator.clip_grad_norm, estimator.momentum
         device = next(iter(params.values())).device
-        self.lr = torch.tensor(lrs, dtype=torch.float32, device=device)
-        self.t = torch.zeros(len(lrs), device=device)
-        self.m = {n: torch.zeros_like(p) for n, p in params.items()} if self.adam else None
-        self.v = {n: torch.zeros_like(p) for n, p in params.items()} if self.adam else None
+        self.lr, self.decay = (
+            torch.tensor([getattr(e, name) for e in estimators], dtype=torch.float32, device=device)
+            for name in ("lr", "weight_decay")
+        )
+        self.t = torch.zeros(len(estimators), device=device)
+        slots = 2 if self.adam else int(self.momentum > 0)  # Adam's m and v, SGD's momentum
+        self.state = [{n: torch.zeros_like(p) for n, p in params.items()} for _ in range(slots)]
 
     @torch.no_grad()
     def step(self, views, k):
@@ -226,15 +233,20 @@ class _Optimizer:
             norm = sum(g.pow(2).flatten(1).sum(1) for g in grads.values()).sqrt()
             scale = (self.clip / (norm + 1e-6)).clamp(max=1.0)
             grads = {name: g * _per_model(scale, g) for name, g in grads.items()}
+        if self.decay.any():  # torch's weight_decay: added to the gradient, after clipping
+            decay = self.decay[:k]
+            grads = {n: g + self.params[n][:k] * _per_model(decay, g) for n, g in grads.items()}
         lr = self.lr[:k]
         if not self.adam:
             for name, g in grads.items():
+                if self.state:  # torch's SGD momentum (no dampening): buf = mu * buf + g
+                    g = self.state[0][name][:k].mul_(self.momentum).add_(g)
                 self.params[name][:k].sub_(g * _per_model(lr, g))
             return
         (beta1, beta2), t = ADAM_BETAS, self.t[:k].add_(1)
         step_size, bias2_sqrt = lr / (1 - beta1**t), (1 - beta2**t).sqrt()
         for name, g in grads.items():
-            m, v = self.m[name][:k], self.v[name][:k]
+            m, v = self.state[0][name][:k], self.state[1][name][:k]
             m.lerp_(g, 1 - beta1)
             v.mul_(beta2).addcmul_(g, g, value=1 - beta2)
             denom = (v.sqrt() / _per_model(bias2_sqrt, v)).add_(ADAM_EPS)

@@ -5,7 +5,6 @@ from numbers import Real
 import numpy as np
 import torch
 from sklearn.base import ClassifierMixin, _fit_context
-from sklearn.preprocessing import LabelEncoder
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
@@ -22,6 +21,10 @@ _SHARED_PARAMS_DOC = """
         Passes over the training data.
     optimizer : {{"adam", "sgd"}} or torch optimizer class, default="{optimizer}"
         Optimizer.
+    weight_decay : float, default=0.0
+        L2 penalty applied by the optimizer (torch's ``weight_decay``).
+    momentum : float, default=0.0
+        Momentum of SGD (or of an optimizer class that takes one); 0 with ``"adam"``.
     clip_grad_norm : float or None, default={clip}
         Clip the gradient norm of each step to this value; ``None`` disables clipping.
     validation_fraction : float or None, default=None
@@ -35,6 +38,14 @@ _SHARED_PARAMS_DOC = """
         Where to train and infer, e.g. ``"cuda"``.
     random_state : int, RandomState instance or None, default=None
         Seeds weight initialisation, dropout and shuffling.
+    callbacks : list of skorch callbacks or (name, callback) tuples, default=None
+        Extra skorch callbacks (``LRScheduler``, ``Checkpoint``, ``ProgressBar``...), run
+        after skae's own. Each fit uses copies, so the parameter stays as set, and ``clone``,
+        searches and pickling keep it.
+    warm_start : bool, default=False
+        When fitted already, ``fit`` trains ``max_epochs`` more epochs from the current
+        weights and optimizer state (``loss_curve_`` and ``n_epochs_`` extend) instead of
+        starting over. Training settings come from the first fit.
     verbose : int, default=0
         ``1`` prints skorch's table of losses after each epoch.
 
@@ -69,6 +80,9 @@ class NeuralClassifier(ClassifierMixin, TorchEstimator):
     def fit(self, X, y):
         """Train on ``X`` with cross-entropy loss on labels ``y``.
 
+        With ``warm_start=True`` a fitted classifier goes on training for ``max_epochs``
+        more epochs instead of starting again.
+
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
@@ -81,15 +95,42 @@ class NeuralClassifier(ClassifierMixin, TorchEstimator):
         self : object
             The fitted classifier.
         """
-        X, y, net = self._prepare_fit(X, y)
-        return self._fit_net(net, as_tensor(X), y)
+        return self._train(X, y, partial=False)
 
-    def _prepare_fit(self, X, y):
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y, classes=None):
+        """Train one epoch on ``X``, ``y``, going on from the current weights if fitted.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training data.
+        y : array-like of shape (n_samples,)
+            Class labels, all among ``classes`` (or the classes seen by the first call).
+        classes : array-like of shape (n_classes,) or None, default=None
+            Every class the classifier will see. Needed on the first call when ``y`` may
+            not contain them all; ignored once fitted.
+
+        Returns
+        -------
+        self : object
+            The classifier, trained one more epoch.
+        """
+        return self._train(X, y, partial=True, classes=classes)
+
+    def _train(self, X, y, partial, classes=None):
+        epochs = 1 if partial else None
+        if not self._continues(partial):
+            X, y, net = self._prepare_fit(X, y, classes)
+            return self._fit_net(net, as_tensor(X), y, epochs=epochs)
+        X, y = validate_data(self, X, y, dtype=np.float32, reset=False)
+        return self._fit_net(self.net_, as_tensor(X), self._encode(y), epochs=epochs)
+
+    def _prepare_fit(self, X, y, classes=None):
         """Validated ``X``, encoded labels and the unfitted net; sets ``classes_``."""
         X, y = validate_data(self, X, y, dtype=np.float32)
         check_classification_targets(y)
-        encoder = LabelEncoder().fit(y)
-        self.classes_ = encoder.classes_
+        self.classes_ = np.unique(y if classes is None else classes)
         if len(self.classes_) < 2:
             raise ValueError(
                 f"{type(self).__name__} needs samples of at least 2 classes; "
@@ -102,7 +143,17 @@ class NeuralClassifier(ClassifierMixin, TorchEstimator):
             clip_grad_norm=self.clip_grad_norm,
             **self._module_params(X.shape[1], len(self.classes_)),
         )
-        return X, torch.from_numpy(encoder.transform(y).astype(np.int64)), net
+        return X, self._encode(y), net
+
+    def _encode(self, y):
+        """Labels as int64 class indices into ``classes_``; unknown labels are an error."""
+        unknown = np.setdiff1d(y, self.classes_)
+        if len(unknown):
+            raise ValueError(
+                f"y contains labels not in classes_ {self.classes_.tolist()}: "
+                f"{unknown[:5].tolist()}. Pass every class to the first partial_fit (classes=)."
+            )
+        return torch.from_numpy(np.searchsorted(self.classes_, y).astype(np.int64))
 
     def predict_proba(self, X):
         """Class probabilities (softmax of the network's logits).
@@ -117,9 +168,27 @@ class NeuralClassifier(ClassifierMixin, TorchEstimator):
         proba : ndarray of shape (n_samples, n_classes)
             Probabilities, columns ordered as ``classes_``.
         """
+        return self._from_logits(lambda logits: logits.softmax(dim=1), X)
+
+    def predict_log_proba(self, X):
+        """Logarithm of the class probabilities (log-softmax of the logits, computed stably).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Input samples.
+
+        Returns
+        -------
+        log_proba : ndarray of shape (n_samples, n_classes)
+            Log-probabilities, columns ordered as ``classes_``.
+        """
+        return self._from_logits(lambda logits: logits.log_softmax(dim=1), X)
+
+    def _from_logits(self, fn, X):
         check_is_fitted(self)
         X = validate_data(self, X, dtype=np.float32, reset=False)
-        return self._infer(lambda x: self.net_.module_(x).softmax(dim=1), X)
+        return self._infer(lambda x: fn(self.net_.module_(x)), X)
 
     def predict(self, X):
         """Most probable class of each sample.
@@ -182,11 +251,15 @@ class SoftmaxClassifier(NeuralClassifier):
         batch_size=16,
         max_epochs=100,
         optimizer="adam",
+        weight_decay=0.0,
+        momentum=0.0,
         clip_grad_norm=1.0,
         validation_fraction=None,
         patience=None,
         device="cpu",
         random_state=None,
+        callbacks=None,
+        warm_start=False,
         verbose=0,
     ):
         self.hidden_units = hidden_units
@@ -194,11 +267,15 @@ class SoftmaxClassifier(NeuralClassifier):
         self.batch_size = batch_size
         self.max_epochs = max_epochs
         self.optimizer = optimizer
+        self.weight_decay = weight_decay
+        self.momentum = momentum
         self.clip_grad_norm = clip_grad_norm
         self.validation_fraction = validation_fraction
         self.patience = patience
         self.device = device
         self.random_state = random_state
+        self.callbacks = callbacks
+        self.warm_start = warm_start
         self.verbose = verbose
 
     def _module_class(self):
@@ -260,11 +337,15 @@ class CNNClassifier(NeuralClassifier):
         batch_size=16,
         max_epochs=100,
         optimizer="sgd",
+        weight_decay=0.0,
+        momentum=0.0,
         clip_grad_norm=None,
         validation_fraction=None,
         patience=None,
         device="cpu",
         random_state=None,
+        callbacks=None,
+        warm_start=False,
         verbose=0,
     ):
         self.image_shape = image_shape
@@ -274,11 +355,15 @@ class CNNClassifier(NeuralClassifier):
         self.batch_size = batch_size
         self.max_epochs = max_epochs
         self.optimizer = optimizer
+        self.weight_decay = weight_decay
+        self.momentum = momentum
         self.clip_grad_norm = clip_grad_norm
         self.validation_fraction = validation_fraction
         self.patience = patience
         self.device = device
         self.random_state = random_state
+        self.callbacks = callbacks
+        self.warm_start = warm_start
         self.verbose = verbose
 
     def _module_class(self):

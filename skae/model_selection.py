@@ -141,10 +141,10 @@ def validation_curve(
     error_score=np.nan,
     params=None,
 ):
-    """Validation curve over a skae head's learning rate, its fits trained as one computation.
+    """Validation curve over a skae head's learning rate or weight decay, trained as one.
 
     Parameters and return values are those of :func:`sklearn.model_selection.validation_curve`.
-    When ``param_name`` is the ``lr`` of a batchable estimator (a
+    When ``param_name`` is the ``lr`` or ``weight_decay`` of a batchable estimator (a
     :class:`~skae.SoftmaxClassifier` or :class:`~skae.CNNClassifier`, alone or as the last step
     of a ``Pipeline`` after fixed steps: ``"lr"`` or ``"<step>__lr"``), every (value x split)
     model trains in one batched computation, as in :func:`learning_curve`; anything else goes
@@ -159,7 +159,7 @@ def validation_curve(
     y : array-like of shape (n_samples,)
         Labels.
     param_name : str
-        Parameter to vary; batched when it is the head's learning rate.
+        Parameter to vary; batched when it is the head's learning rate or weight decay.
     param_range : array-like of shape (n_values,)
         Its values.
     groups, cv, scoring, n_jobs, pre_dispatch, verbose, error_score, params
@@ -189,7 +189,9 @@ def validation_curve(
     """
     fixed_steps, head = split_fixed_steps(estimator)
     last_step = estimator.steps[-1][0] + "__" if fixed_steps else ""
-    if head is None or param_name != last_step + "lr" or params:
+    name = param_name.removeprefix(last_step)
+    batched = name in ("lr", "weight_decay") and param_name == last_step + name
+    if head is None or not batched or params:
         return sklearn_validation_curve(
             estimator, X, y, param_name=param_name, param_range=param_range, groups=groups,
             cv=cv, scoring=scoring, n_jobs=n_jobs, pre_dispatch=pre_dispatch, verbose=verbose,
@@ -198,7 +200,9 @@ def validation_curve(
     X, y, groups = indexable(X, y, groups)
     splits = list(check_cv(cv, y, classifier=True).split(X, y, groups))
     fits = [
-        (clone(head).set_params(lr=lr), train, test) for train, test in splits for lr in param_range
+        (clone(head).set_params(**{name: value}), train, test)
+        for train, test in splits
+        for value in param_range
     ]
     scorer = check_scoring(estimator, scoring)
     return _fit_and_score(fixed_steps, fits, X, y, scorer, len(splits), verbose)[:2]

@@ -35,6 +35,12 @@ MODELS = {
     "CNN, SGD": lambda seed, lr=0.1: CNNClassifier(
         dropout=0.0, max_epochs=2, lr=lr, random_state=seed
     ),
+    "head, Adam, weight decay": lambda seed, lr=1e-2: SoftmaxClassifier(
+        max_epochs=2, lr=lr, weight_decay=0.01 * (seed + 1), random_state=seed
+    ),
+    "CNN, SGD, momentum, weight decay": lambda seed, lr=0.05: CNNClassifier(
+        dropout=0.0, max_epochs=2, lr=lr, momentum=0.9, weight_decay=1e-3, random_state=seed
+    ),
 }
 
 
@@ -129,12 +135,15 @@ def test_learning_curve_falls_back_to_sklearn(estimator, monkeypatch):
         np.testing.assert_array_equal(a, b)
 
 
-@pytest.mark.parametrize("param_name", ["softmaxclassifier__lr", "softmaxclassifier__max_epochs"])
-def test_validation_curve_matches_sklearn(frozen_ae, param_name, monkeypatch):
-    """The head's learning rate is batched; any other parameter goes to scikit-learn."""
+VALUES = {"lr": [1e-3, 1e-2], "weight_decay": [0.0, 0.1], "max_epochs": [1, 2]}
+
+
+@pytest.mark.parametrize("param", VALUES)
+def test_validation_curve_matches_sklearn(frozen_ae, param, monkeypatch):
+    """The head's learning rate and weight decay are batched; others go to scikit-learn."""
     pipe = make_pipeline(frozen_ae, SoftmaxClassifier(max_epochs=2, random_state=0))
-    values = [1e-3, 1e-2] if param_name.endswith("lr") else [1, 2]
-    if not param_name.endswith("lr"):
+    param_name, values = "softmaxclassifier__" + param, VALUES[param]
+    if param == "max_epochs":
         monkeypatch.setattr(model_selection, "fit_batched", None)  # would fail if called
     kwargs = dict(param_name=param_name, param_range=values, cv=2)
     got = model_selection.validation_curve(pipe, X, Y, **kwargs)
