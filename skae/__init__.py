@@ -6,7 +6,14 @@ The estimators are here; the studies are in :mod:`skae.studies`, the figures in
 """
 
 from ._autoencoder import ConvAETransformer, VAETransformer
+from ._base import InputRangeWarning
 from ._classifiers import CNNClassifier, SoftmaxClassifier
 
-__all__ = ["CNNClassifier", "ConvAETransformer", "SoftmaxClassifier", "VAETransformer"]
+__all__ = [
+    "CNNClassifier",
+    "ConvAETransformer",
+    "InputRangeWarning",
+    "SoftmaxClassifier",
+    "VAETransformer",
+]
 __version__ = "0.1.0"  # the one version source: pyproject.toml reads it

@@ -7,11 +7,18 @@ import numpy as np
 import torch
 from sklearn.base import ClassNamePrefixFeaturesOutMixin, TransformerMixin, _fit_context
 from sklearn.utils import check_array
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import Interval, StrOptions, validate_params
 from sklearn.utils.validation import check_is_fitted, validate_data
 from skorch.utils import to_tensor
 
-from ._base import SkaeNet, TorchEstimator, as_tensor, resolve_image_shape, seeded
+from ._base import (
+    SkaeNet,
+    TorchEstimator,
+    as_tensor,
+    check_sizes,
+    resolve_image_shape,
+    seeded,
+)
 from ._modules import ConvAE, DenseConvAE
 from .noise import NOISE_TYPES, corrupt
 
@@ -151,6 +158,9 @@ class ConvAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Torch
         Validation loss after each epoch (empty without ``validation_fraction``).
     n_epochs_ : int
         Epochs completed.
+    input_range_ : tuple of float
+        ``(min, max)`` of the training data; ``predict`` and ``transform`` warn
+        (:class:`~skae.InputRangeWarning`) when given inputs far outside it.
     n_features_in_ : int
         Number of features (pixels) seen during fit.
     feature_names_in_ : ndarray of shape (``n_features_in_``,)
@@ -173,6 +183,7 @@ class ConvAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Torch
     (2, 784)
     """
 
+    _expects_pixels = True
     _parameter_constraints = {
         **TorchEstimator._parameter_constraints,
         "image_shape": [tuple, list, None],
@@ -270,7 +281,8 @@ class ConvAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Torch
         if self._continues(partial):
             return self._fit_net(self.net_, as_tensor(self._validate_images(X)), epochs=epochs)
         X = validate_data(self, X, dtype=np.float32)
-        self.image_shape_ = resolve_image_shape(self.image_shape, X.shape[1])
+        self.image_shape_ = resolve_image_shape(self, X.shape[1])
+        self._note_fit_range(X)
         return self._fit_net(self._build_net(), as_tensor(X), epochs=epochs)
 
     @property
@@ -287,13 +299,19 @@ class ConvAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Torch
         if self.latent_dim is None:
             if self.dropout:
                 raise ValueError("dropout needs the dense-latent network: set latent_dim.")
-            channels = tuple(self.channels or (8, 4))
+            channels = self._channels(default=(8, 4), length=2)
             return self._net(ConvAE, AutoencoderNet, module__channels=channels, **common)
         return self._net(DenseConvAE, AutoencoderNet, **common, **self._dense_module_params())
 
+    def _channels(self, default, length=None):
+        """``channels`` checked; ``None`` gives ``default``."""
+        if self.channels is None:
+            return default
+        return check_sizes(self, "channels", self.channels, length)
+
     def _dense_module_params(self):
         return {
-            "module__channels": tuple(self.channels or (8, 16, 32)),
+            "module__channels": self._channels(default=(8, 16, 32)),
             "module__latent_dim": self.latent_dim,
             "module__dropout": float(self.dropout),
         }
@@ -382,6 +400,14 @@ class ConvAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Torch
         X = self._validate_images(X)
         return np.mean((self._reconstruct(X) - X) ** 2, axis=1)
 
+    @validate_params(
+        {
+            "x_start": ["array-like"],
+            "x_end": ["array-like"],
+            "steps": [Interval(Integral, 2, None, closed="left")],
+        },
+        prefer_skip_nested_validation=True,
+    )
     def interpolate(self, x_start, x_end, steps=10):
         """Decode evenly spaced points on the line between the codes of two images.
 
@@ -392,7 +418,8 @@ class ConvAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Torch
         x_start, x_end : array-like of shape (n_features,)
             Two flattened images.
         steps : int, default=10
-            Number of images, ``x_start``'s reconstruction first, ``x_end``'s last.
+            Number of images (at least 2), ``x_start``'s reconstruction first, ``x_end``'s
+            last.
 
         Returns
         -------
@@ -404,7 +431,9 @@ class ConvAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Torch
 
     def _validate_images(self, X):
         check_is_fitted(self)
-        return validate_data(self, X, dtype=np.float32, reset=False)
+        X = validate_data(self, X, dtype=np.float32, reset=False)
+        self._check_range(X)
+        return X
 
     def _reconstruct(self, X):
         return self._infer(lambda x: self.net_.module_(x)[0], X)
@@ -484,6 +513,9 @@ class VAETransformer(ConvAETransformer):
         Validation loss after each epoch (empty without ``validation_fraction``).
     n_epochs_ : int
         Epochs completed.
+    input_range_ : tuple of float
+        ``(min, max)`` of the training data; ``predict`` and ``transform`` warn
+        (:class:`~skae.InputRangeWarning`) when given inputs far outside it.
     n_features_in_ : int
         Number of features (pixels) seen during fit.
     feature_names_in_ : ndarray of shape (``n_features_in_``,)
@@ -588,6 +620,13 @@ class VAETransformer(ConvAETransformer):
         X = self._validate_images(X)
         return -self._infer(lambda x: vae_losses(self.net_.module_(x), x, self.beta), X)
 
+    @validate_params(
+        {
+            "n_samples": [Interval(Integral, 1, None, closed="left")],
+            "random_state": ["random_state"],
+        },
+        prefer_skip_nested_validation=True,
+    )
     def sample(self, n_samples=1, *, random_state=None):
         """Decode codes drawn from the prior N(0, I): new images.
 

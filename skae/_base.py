@@ -7,6 +7,8 @@ loop and the callbacks; skae validates input, seeds, batches in memory and infer
 
 import copy
 import math
+import sys
+import warnings
 from contextlib import contextmanager
 from numbers import Integral, Real
 
@@ -49,13 +51,56 @@ def seeded(random_state, device, offset=0):
         yield
 
 
-def resolve_image_shape(image_shape, n_features):
+class InputRangeWarning(UserWarning):
+    """Input values outside the range an estimator expects or saw during ``fit``.
+
+    A warning rather than an error: other scales can be deliberate (standardized inputs),
+    but 0-255 pixels fed to a network that expects [0, 1] train it to chance level.
+    """
+
+
+def warn_user(message, category):
+    """Warn at the user's line: the first caller outside skae and scikit-learn."""
+    frame, stacklevel = sys._getframe(1), 2
+    while frame is not None and frame.f_globals.get("__name__", "").split(".")[0] in {
+        "skae",
+        "sklearn",
+    }:
+        frame, stacklevel = frame.f_back, stacklevel + 1
+    warnings.warn(message, category, stacklevel=stacklevel)
+
+
+def value_range(X):
+    """``(min, max)`` of an array, ``(0, 0)`` when empty."""
+    return (float(X.min()), float(X.max())) if X.size else (0.0, 0.0)
+
+
+def check_sizes(estimator, name, value, length=None, empty=False):
+    """``value`` as a tuple of positive ints: ``length`` of them, or any number (``empty``: 0 too).
+
+    For the sizes the torch modules take (channels, hidden units, image shape): a clear
+    error instead of a raw torch error, a silent default or a network that cannot learn.
+    """
+    sizes = tuple(value)
+    positive = all(isinstance(v, Integral) and not isinstance(v, bool) and v > 0 for v in sizes)
+    right_length = len(sizes) == length if length else empty or len(sizes) > 0
+    if not (positive and right_length):
+        what = f"{length} positive ints" if length else "positive ints"
+        raise ValueError(
+            f"The {name!r} parameter of {type(estimator).__name__} must be a tuple of {what}"
+            f"{'' if length or empty else ' (at least one)'}; got {value!r}."
+        )
+    return tuple(int(v) for v in sizes)
+
+
+def resolve_image_shape(estimator, n_features):
     """``image_shape`` checked against ``n_features``; ``None`` infers a square or 1xn image."""
+    image_shape = estimator.image_shape
     if image_shape is None:
         side = math.isqrt(n_features)
         return (1, side, side) if side * side == n_features else (1, 1, n_features)
-    image_shape = tuple(int(d) for d in image_shape)
-    if len(image_shape) != 3 or math.prod(image_shape) != n_features:
+    image_shape = check_sizes(estimator, "image_shape", image_shape, length=3)
+    if math.prod(image_shape) != n_features:
         raise ValueError(
             f"X has {n_features} features per sample but image_shape={image_shape} needs "
             f"{math.prod(image_shape)} (channels x height x width). Flatten each image to "
@@ -82,6 +127,33 @@ class TorchEstimator(BaseEstimator):
         "random_state": ["random_state"],
         "verbose": ["verbose"],
     }
+
+    _expects_pixels = False  # image models: inputs are pixels scaled to [0, 1]
+
+    def _note_fit_range(self, X):
+        """Remember ``X``'s range for ``predict``/``transform``; warn on non-[0, 1] pixels."""
+        self.input_range_ = low, high = value_range(X)
+        if self._expects_pixels and (low < -1e-6 or high > 1 + 1e-6):
+            hint = " Are these 0-255 pixels? Divide by 255 (X / 255.0)." if high > 1 else ""
+            warn_user(
+                f"{type(self).__name__} expects pixels scaled to [0, 1], but X spans "
+                f"[{low:.4g}, {high:.4g}]; on other scales it may train to chance level.{hint}",
+                InputRangeWarning,
+            )
+
+    def _check_range(self, X):
+        """Warn when ``X`` lies far outside (by more than its width) the range seen in fit."""
+        if getattr(self, "input_range_", None) is None:  # saved before skae recorded it
+            return
+        (low, high), (x_low, x_high) = self.input_range_, value_range(X)
+        width = high - low or 1.0
+        if x_low < low - width or x_high > high + width:
+            warn_user(
+                f"X spans [{x_low:.4g}, {x_high:.4g}], far outside the range seen in fit "
+                f"[{low:.4g}, {high:.4g}]: scale it as the training data was (0-255 pixels: "
+                "divide by 255).",
+                InputRangeWarning,
+            )
 
     def _net(self, module, net_class=SkaeNet, stratify=False, **net_params):
         """A skorch ``NeuralNet`` wired from the estimator's parameters."""
@@ -166,6 +238,12 @@ class TorchEstimator(BaseEstimator):
         return net.initialize()
 
     def _check_device(self):
+        try:
+            torch.device(self.device)
+        except RuntimeError:
+            raise ValueError(
+                f"device={self.device!r} is not a torch device: use e.g. 'cpu', 'cuda' or 'cuda:1'."
+            ) from None
         if str(self.device).startswith("cuda") and not torch.cuda.is_available():
             raise ValueError(f"device={self.device!r} was asked for but CUDA is not available.")
 

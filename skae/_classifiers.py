@@ -9,7 +9,7 @@ from sklearn.utils._param_validation import Interval
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._base import TorchEstimator, as_tensor, resolve_image_shape
+from ._base import TorchEstimator, as_tensor, check_sizes, resolve_image_shape
 from ._modules import MLPHead, SmallCNN
 
 _SHARED_PARAMS_DOC = """
@@ -61,6 +61,9 @@ _SHARED_PARAMS_DOC = """
         Validation cross-entropy after each epoch (empty without ``validation_fraction``).
     n_epochs_ : int
         Epochs completed.
+    input_range_ : tuple of float
+        ``(min, max)`` of the training data; ``predict`` and ``transform`` warn
+        (:class:`~skae.InputRangeWarning`) when given inputs far outside it.
     n_features_in_ : int
         Number of features seen during fit.
     feature_names_in_ : ndarray of shape (``n_features_in_``,)
@@ -124,12 +127,14 @@ class NeuralClassifier(ClassifierMixin, TorchEstimator):
             X, y, net = self._prepare_fit(X, y, classes)
             return self._fit_net(net, as_tensor(X), y, epochs=epochs)
         X, y = validate_data(self, X, y, dtype=np.float32, reset=False)
+        self._check_range(X)
         return self._fit_net(self.net_, as_tensor(X), self._encode(y), epochs=epochs)
 
     def _prepare_fit(self, X, y, classes=None):
         """Validated ``X``, encoded labels and the unfitted net; sets ``classes_``."""
         X, y = validate_data(self, X, y, dtype=np.float32)
         check_classification_targets(y)
+        self._note_fit_range(X)
         self.classes_ = np.unique(y if classes is None else classes)
         if len(self.classes_) < 2:
             raise ValueError(
@@ -188,6 +193,7 @@ class NeuralClassifier(ClassifierMixin, TorchEstimator):
     def _from_logits(self, fn, X):
         check_is_fitted(self)
         X = validate_data(self, X, dtype=np.float32, reset=False)
+        self._check_range(X)
         return self._infer(lambda x: fn(self.net_.module_(x)), X)
 
     def predict(self, X):
@@ -285,7 +291,9 @@ class SoftmaxClassifier(NeuralClassifier):
         return {
             "module__n_features": n_features,
             "module__n_classes": n_classes,
-            "module__hidden_units": tuple(self.hidden_units),
+            "module__hidden_units": check_sizes(
+                self, "hidden_units", self.hidden_units, empty=True
+            ),
         }
 
 
@@ -320,6 +328,7 @@ class CNNClassifier(NeuralClassifier):
     (3,)
     """
 
+    _expects_pixels = True
     _parameter_constraints = {
         **NeuralClassifier._parameter_constraints,
         "image_shape": [tuple, list, None],
@@ -370,11 +379,11 @@ class CNNClassifier(NeuralClassifier):
         return SmallCNN
 
     def _module_params(self, n_features, n_classes):
-        self.image_shape_ = resolve_image_shape(self.image_shape, n_features)
+        self.image_shape_ = resolve_image_shape(self, n_features)
         return {
             "module__image_shape": self.image_shape_,
             "module__n_classes": n_classes,
-            "module__channels": tuple(self.channels),
+            "module__channels": check_sizes(self, "channels", self.channels, length=2),
             "module__dropout": float(self.dropout),
         }
 

@@ -67,8 +67,10 @@ def _fetch(name, *, data_home, subset, download_if_missing, return_X_y):
         images, target = dataset.data.numpy(), dataset.targets.numpy()
     except Exception as error:  # torchvision raises RuntimeError, URLError, struct errors...
         _remove_new_empty_folders(root / name / "raw", existed)
+        # torchvision checks an IDX file's header with a bare assert: no message of its own
+        reason = str(error) or "a file is not a valid IDX file (bad magic number or header)"
         raise OSError(
-            f"Could not load {name} ({subset}) from {root / name / 'raw'}: {error}\n"
+            f"Could not load {name} ({subset}) from {root / name / 'raw'}: {reason}\n"
             f"Put the four uncompressed IDX files (e.g. train-images-idx3-ubyte) there, point "
             f"data_home or the {DATA_HOME_ENV} environment variable at the folder holding "
             f"'{name}/', or let torchvision download them (download_if_missing=True, which "

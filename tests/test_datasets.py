@@ -44,6 +44,17 @@ def test_corrupt_file_is_a_clear_error(tmp_path):
         fetch_mnist(data_home=tmp_path, subset="test", download_if_missing=False)
 
 
+def test_bad_magic_number_says_what_is_wrong(tmp_path):
+    raw = tmp_path / "MNIST" / "raw"
+    shutil.copytree(get_skae_data_home() / "MNIST" / "raw", raw)
+    images = raw / "t10k-images-idx3-ubyte"
+    header = bytearray(images.read_bytes())
+    header[2] = 99  # the IDX magic number's type byte
+    images.write_bytes(bytes(header))
+    with pytest.raises(OSError, match="not a valid IDX file"):
+        fetch_mnist(data_home=tmp_path, subset="test", download_if_missing=False)
+
+
 def test_unknown_subset():
     with pytest.raises(ValueError, match="subset"):
         fetch_mnist(subset="validation")

@@ -17,7 +17,13 @@ from sklearn.model_selection import GridSearchCV, ShuffleSplit, learning_curve
 from sklearn.pipeline import Pipeline
 from skorch.exceptions import DeviceWarning
 
-from skae import CNNClassifier, ConvAETransformer, SoftmaxClassifier
+from skae import (
+    CNNClassifier,
+    ConvAETransformer,
+    InputRangeWarning,
+    SoftmaxClassifier,
+    VAETransformer,
+)
 
 
 def test_transform_is_frozen_code(fitted_ae, mnist_small):
@@ -130,6 +136,56 @@ def test_wrong_image_size_is_a_clear_error(estimator):
     X, y = np.zeros((4, 780), np.float32), [0, 1, 0, 1]
     with pytest.raises(ValueError, match=r"780 features per sample but image_shape=\(1, 28, 28\)"):
         estimator.fit(X, y)
+
+
+def test_0_255_pixels_warn_at_fit_and_at_transform(fitted_ae):
+    X = np.random.default_rng(0).random((40, 784), dtype=np.float32)
+    y = np.arange(40) % 2
+    pixels = (X * 255).astype(np.uint8)
+    with pytest.warns(InputRangeWarning, match=r"\[0, 1\].*Divide by 255"):
+        CNNClassifier(max_epochs=1, random_state=0).fit(pixels, y)
+    with pytest.warns(InputRangeWarning, match="far outside the range seen in fit"):
+        fitted_ae.transform(pixels)
+    with pytest.warns(InputRangeWarning, match="far outside"):
+        fitted_ae.score(pixels)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the usual use is silent: [0, 1] pixels, any features
+        fitted_ae.transform(X)
+        SoftmaxClassifier(max_epochs=1).fit(fitted_ae.transform(X) * 100, y)
+
+
+@pytest.mark.parametrize(
+    "estimator, name",
+    [
+        (SoftmaxClassifier(hidden_units=(0,)), "hidden_units"),
+        (ConvAETransformer(channels=()), "channels"),
+        (ConvAETransformer(channels=(0, 4)), "channels"),
+        (ConvAETransformer(channels=(8,)), "channels"),
+        (ConvAETransformer(latent_dim=3, channels=()), "channels"),
+        (CNNClassifier(channels=(5, 5, 5)), "channels"),
+        (ConvAETransformer(image_shape=(28, 28)), "image_shape"),
+        (CNNClassifier(image_shape=(1, -28, -28)), "image_shape"),
+    ],
+)
+def test_module_sizes_are_checked(estimator, name):
+    X, y = np.zeros((4, 784), np.float32), [0, 1, 0, 1]
+    with pytest.raises(ValueError, match=f"The '{name}' parameter of .* must be a tuple of"):
+        estimator.set_params(max_epochs=1).fit(X, y)
+
+
+def test_unknown_device_is_a_clear_error():
+    with pytest.raises(ValueError, match="'foo' is not a torch device"):
+        ConvAETransformer(device="foo", max_epochs=1).fit(np.zeros((4, 784), np.float32))
+
+
+def test_sample_and_interpolate_arguments_are_checked():
+    X = np.zeros((4, 784), np.float32)
+    vae = VAETransformer(latent_dim=2, channels=(4, 4, 4), max_epochs=0).fit(X)
+    for n_samples in (-1, 0, 2.5):
+        with pytest.raises(ValueError, match="'n_samples' parameter"):
+            vae.sample(n_samples)
+    with pytest.raises(ValueError, match="'steps' parameter"):
+        vae.interpolate(X[0], X[1], steps=0)
 
 
 def test_transform_with_other_size_than_fit(fitted_ae):
