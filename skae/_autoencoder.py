@@ -142,7 +142,8 @@ class ConvAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Torch
         weights and optimizer state (``loss_curve_`` and ``n_epochs_`` extend) instead of
         starting over. Training settings come from the first fit.
     verbose : int, default=0
-        ``1`` prints skorch's table of losses after each epoch.
+        ``1`` prints skorch's table of losses after each epoch; ``2`` shows one progress
+        bar over the epochs, with the time left and the latest loss.
 
     Attributes
     ----------
@@ -499,7 +500,8 @@ class VAETransformer(ConvAETransformer):
         weights and optimizer state (``loss_curve_`` and ``n_epochs_`` extend) instead of
         starting over. Training settings come from the first fit.
     verbose : int, default=0
-        ``1`` prints skorch's table of losses after each epoch.
+        ``1`` prints skorch's table of losses after each epoch; ``2`` shows one progress
+        bar over the epochs, with the time left and the latest loss.
 
     Attributes
     ----------

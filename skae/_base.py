@@ -20,8 +20,14 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from skorch.callbacks import EarlyStopping
 from skorch.dataset import ValidSplit
 
-from ._skorch import InMemoryLoader, KeepBestOnInterrupt, SkaeNet  # here too for older pickles
+from ._skorch import (  # SkaeNet, InMemoryLoader, KeepBestOnInterrupt: here too for old pickles
+    EpochProgressBar,
+    InMemoryLoader,
+    KeepBestOnInterrupt,
+    SkaeNet,
+)
 
+DOCS_URL = "https://skae.readthedocs.io/en/latest/"  # also in pyproject.toml's [project.urls]
 OPTIMIZERS = {"adam": torch.optim.Adam, "sgd": torch.optim.SGD}
 INFERENCE_BATCH_SIZE = 1024  # bounds peak memory of transform/predict on 60 000 images
 
@@ -129,6 +135,9 @@ class TorchEstimator(BaseEstimator):
     }
 
     _expects_pixels = False  # image models: inputs are pixels scaled to [0, 1]
+    # the "?" of the HTML repr links to skae's API pages, not scikit-learn's
+    _doc_link_module = "skae"
+    _doc_link_template = DOCS_URL + "generated/{estimator_module}.{estimator_name}.html"
 
     def _note_fit_range(self, X):
         """Remember ``X``'s range for ``predict``/``transform``; warn on non-[0, 1] pixels."""
@@ -159,6 +168,8 @@ class TorchEstimator(BaseEstimator):
         """A skorch ``NeuralNet`` wired from the estimator's parameters."""
         optimizer = OPTIMIZERS.get(self.optimizer, self.optimizer)
         callbacks = [("keep_best_on_interrupt", KeepBestOnInterrupt())]
+        if self.verbose >= 2:
+            callbacks.append(("epoch_progress_bar", EpochProgressBar()))
         callbacks += copy.deepcopy(self.callbacks or [])  # fitting leaves the parameter as set
         train_split = None  # by default every given sample trains: no hidden 20 % hold-out
         if self.validation_fraction is not None:
@@ -181,7 +192,7 @@ class TorchEstimator(BaseEstimator):
             iterator_valid__device=self.device,
             callbacks=callbacks,
             device=self.device,
-            verbose=self.verbose,
+            verbose=int(self.verbose == 1),  # skorch's table of losses; 2 shows a bar instead
             **self._optimizer_params(),
             **net_params,
         )

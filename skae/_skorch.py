@@ -10,6 +10,7 @@ import numpy as np
 import torch
 from skorch import NeuralNet
 from skorch.callbacks import Callback
+from tqdm.auto import tqdm
 
 
 class InMemoryLoader:
@@ -50,13 +51,14 @@ class SkaeNet(NeuralNet):
         super().__init__(*args, **kwargs)
         self.clip_grad_norm = clip_grad_norm
 
-    def fit_loop(self, X, y=None, **fit_params):
+    def fit_loop(self, X, y=None, epochs=None, **fit_params):
         # skorch ends training quietly on Ctrl-C; remember it, so that the estimator can
         # re-raise it once its fitted state is complete. EarlyStopping raises
         # KeyboardInterrupt too, but only once an epoch has ended.
         self.interrupted_ = self.in_epoch_ = False
+        self.fit_epochs_ = self.max_epochs if epochs is None else epochs  # for progress bars
         try:
-            return super().fit_loop(X, y, **fit_params)
+            return super().fit_loop(X, y, epochs=epochs, **fit_params)
         except KeyboardInterrupt:
             self.interrupted_ = self.in_epoch_
             raise
@@ -173,3 +175,26 @@ class KeepBestOnInterrupt(Callback):
                 )
             warnings.warn(message, UserWarning)
         self.best_weights_ = None  # not worth pickling
+
+
+class EpochProgressBar(Callback):
+    """One progress bar over the fit's epochs, with its ETA and the latest losses.
+
+    skorch's ``ProgressBar`` counts the batches of one epoch; for a long fit the question is
+    when the whole fit ends.
+    """
+
+    def on_epoch_begin(self, net, **kwargs):
+        if getattr(self, "bar_", None) is None:  # fit_loop has set the fit's epochs by now
+            self.bar_ = tqdm(total=net.fit_epochs_, desc=type(net.module_).__name__, unit="epoch")
+
+    def on_epoch_end(self, net, **kwargs):
+        losses = {k: f"{net.history[-1, k]:.4g}" for k in ("train_loss", "valid_loss")
+                  if k in net.history[-1]}  # fmt: skip
+        self.bar_.set_postfix(losses, refresh=False)
+        self.bar_.update()
+
+    def on_train_end(self, net, **kwargs):
+        if getattr(self, "bar_", None) is not None:
+            self.bar_.close()
+        self.bar_ = None  # not worth pickling

@@ -331,3 +331,10 @@ def test_saved_model_keeps_epoch_history_only(mnist_small):
     ae = ConvAETransformer(max_epochs=2, random_state=0).fit(mnist_small[0])
     assert [epoch["batches"] for epoch in ae.net_.history] == [[], []]
     assert [epoch["train_loss"] for epoch in ae.net_.history] == ae.loss_curve_
+
+
+def test_html_repr_links_to_skae_docs():
+    pipe = Pipeline([("ae", ConvAETransformer()), ("clf", SoftmaxClassifier())])
+    assert pipe.named_steps["ae"]._get_doc_link().endswith("generated/skae.ConvAETransformer.html")
+    html = pipe._repr_html_()
+    assert "skae.readthedocs.io" in html and "generated/skae.SoftmaxClassifier.html" in html

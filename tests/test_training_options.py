@@ -149,3 +149,11 @@ def test_predict_log_proba_is_the_log_of_predict_proba():
     clf = SoftmaxClassifier(max_epochs=2, random_state=0).fit(X, Y)
     log_proba = clf.predict_log_proba(X[:10])
     np.testing.assert_allclose(np.exp(log_proba), clf.predict_proba(X[:10]), rtol=1e-5)
+
+
+def test_progress_bar_with_verbose_2_and_silence_with_0(capsys):
+    SoftmaxClassifier(max_epochs=3, verbose=2, random_state=0).fit(X, Y)
+    err = capsys.readouterr().err
+    assert "3/3" in err and "epoch" in err and "train_loss" in err
+    SoftmaxClassifier(max_epochs=3, verbose=0, random_state=0).fit(X, Y)
+    assert capsys.readouterr() == ("", "")

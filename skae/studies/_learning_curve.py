@@ -22,6 +22,7 @@ from sklearn.base import clone
 from sklearn.frozen import FrozenEstimator
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
+from tqdm.auto import tqdm
 
 from .._autoencoder import ConvAETransformer
 from .._batched import fit_batched, fixed_transform, split_fixed_steps
@@ -348,19 +349,21 @@ def _run_cells(models, profile, data, out, run, n_jobs, max_cells, verbose):
         _tasks(todo, models, *data, profile.test_size, kept, verbose)
     )
     cells = (cell for task in tasks for cell in task)
+    progress = tqdm(total=len(todo), unit="cell", disable=not verbose)  # the ETA of the run
     try:
-        for i, cell in enumerate(cells, 1):
+        for cell in cells:
             cell.update(profile=_as_json(profile), run=run["run"])
             log.append(cell)
             done[cell["pipeline"], cell["train_size"], cell["repeat"]] = cell
+            progress.update()
             if verbose:
-                print(
-                    f"[{i}/{len(todo)}] {cell['pipeline']:<24} n={cell['train_size']:<5} "
+                progress.write(
+                    f"{cell['pipeline']:<24} n={cell['train_size']:<5} "
                     f"repeat={cell['repeat']} acc={cell['test_accuracy']:.3f} "
-                    f"full={cell['full_test_accuracy']:.3f} ({cell['fit_time']:.1f}s)",
-                    flush=True,
+                    f"full={cell['full_test_accuracy']:.3f} ({cell['fit_time']:.1f}s)"
                 )
     finally:  # interrupted or not, the tables show every finished cell
+        progress.close()
         rows = [done[key] for key in sorted(done) if key[0] in names]
         _write_tables(_without_predictions(rows), out)
     return rows
@@ -386,7 +389,7 @@ def _tasks(todo, models, X, y, X_test, y_test, test_size, kept, verbose):
     for (kind, repeat), cells in batches.items():
         names = list(dict.fromkeys(name for name, _, _ in cells))
         if verbose:  # printed as the batch starts; its cells print as it ends
-            print(f"training {len(cells)} {kind}s of repeat {repeat} as one batch", flush=True)
+            tqdm.write(f"training {len(cells)} {kind}s of repeat {repeat} as one batch")
         yield joblib.delayed(_run_batch)(  # arrays as arguments: dask ships each once
             cells, heads, _stack(inputs, names), y, _stack(test_inputs, names), y_test,
             test_size, kept,
