@@ -63,7 +63,7 @@ def speed_ratios(times):
 
 def report(name, claim, rows, extra=None):
     """Print ``rows`` (list of dicts) as a table and write them to ``results/<name>.json``."""
-    columns = list(rows[0])
+    columns = list(dict.fromkeys(column for row in rows for column in row))
     widths = [max(len(c), *(len(_fmt(r.get(c, "-"))) for r in rows)) for c in columns]
     print(f"\n{claim}\n")
     print("  ".join(c.ljust(w) for c, w in zip(columns, widths)))
