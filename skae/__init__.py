@@ -8,10 +8,12 @@ The estimators are here; the studies are in :mod:`skae.studies`, the figures in
 from ._autoencoder import ConvAETransformer, VAETransformer
 from ._base import InputRangeWarning
 from ._classifiers import CNNClassifier, SoftmaxClassifier
+from ._encoder_classifier import EncoderClassifier
 
 __all__ = [
     "CNNClassifier",
     "ConvAETransformer",
+    "EncoderClassifier",
     "InputRangeWarning",
     "SoftmaxClassifier",
     "VAETransformer",

@@ -168,6 +168,7 @@ class TorchEstimator(BaseEstimator):
         """A skorch ``NeuralNet`` wired from the estimator's parameters."""
         optimizer = OPTIMIZERS.get(self.optimizer, self.optimizer)
         callbacks = [("keep_best_on_interrupt", KeepBestOnInterrupt())]
+        callbacks += self._extra_callbacks()
         if self.verbose >= 2:
             callbacks.append(("epoch_progress_bar", EpochProgressBar()))
         callbacks += copy.deepcopy(self.callbacks or [])  # fitting leaves the parameter as set
@@ -196,6 +197,10 @@ class TorchEstimator(BaseEstimator):
             **self._optimizer_params(),
             **net_params,
         )
+
+    def _extra_callbacks(self):
+        """Callbacks a subclass adds to every fit."""
+        return []
 
     def _optimizer_params(self):
         """``weight_decay`` and ``momentum`` as skorch ``optimizer__`` parameters."""

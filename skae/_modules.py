@@ -197,3 +197,20 @@ class MLPHead(nn.Module):
 
     def forward(self, x):
         return self.layers(x)
+
+
+class EncoderHead(nn.Module):
+    """An autoencoder module whose encoder feeds a head: the fine-tunable classifier.
+
+    The whole autoencoder module is built (``encoder_class(**encoder_params)``) so that
+    pretrained weights load by name; only its ``encode`` runs, so the decoder gets no
+    gradient and never changes.
+    """
+
+    def __init__(self, encoder_class, encoder_params, n_classes, hidden_units=()):
+        super().__init__()
+        self.encoder = encoder_class(**encoder_params)
+        self.head = MLPHead(math.prod(self.encoder.code_shape), n_classes, hidden_units)
+
+    def forward(self, x):
+        return self.head(self.encoder.encode(x).flatten(1))

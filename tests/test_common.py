@@ -1,8 +1,18 @@
 """scikit-learn's estimator checks on small instances of every skae estimator."""
 
+import pytest
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from skae import CNNClassifier, ConvAETransformer, SoftmaxClassifier, VAETransformer
+from skae import (
+    CNNClassifier,
+    ConvAETransformer,
+    EncoderClassifier,
+    SoftmaxClassifier,
+    VAETransformer,
+)
+
+# The checks feed random tables, not [0, 1] pixels: the image models rightly warn about it.
+pytestmark = pytest.mark.filterwarnings("ignore::skae.InputRangeWarning")
 
 ESTIMATORS = [
     ConvAETransformer(image_shape=None, channels=(4, 2), max_epochs=2, random_state=0),
@@ -21,6 +31,9 @@ ESTIMATORS = [
     SoftmaxClassifier(lr=1e-2, max_epochs=10, random_state=0),
     SoftmaxClassifier(hidden_units=(8,), lr=1e-2, max_epochs=10, random_state=0),
     CNNClassifier(image_shape=None, max_epochs=30, random_state=0),
+    EncoderClassifier(
+        ConvAETransformer(image_shape=None, channels=(4, 4)), lr=1e-2, max_epochs=30, random_state=0
+    ),
 ]
 
 

@@ -1,0 +1,170 @@
+"""A classifier that starts from a pretrained autoencoder's encoder and fine-tunes it."""
+
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.base import clone
+from sklearn.frozen import FrozenEstimator
+from sklearn.utils._param_validation import Interval
+from skorch.callbacks import Freezer, Unfreezer
+
+from ._autoencoder import ConvAETransformer
+from ._base import check_sizes
+from ._classifiers import _SHARED_PARAMS_DOC, NeuralClassifier
+from ._modules import EncoderHead
+
+
+class EncoderClassifier(NeuralClassifier):
+    """An autoencoder's encoder plus a softmax (or MLP) head, trained end to end.
+
+    With a fitted ``autoencoder`` the encoder starts from its pretrained weights (a copy:
+    the autoencoder passed in is never modified); the encoder can stay frozen, be
+    fine-tuned from the start, or stay frozen for ``freeze_epochs`` epochs and then be
+    fine-tuned, with its own learning rate. With an unfitted autoencoder, or ``None`` (the
+    default :class:`ConvAETransformer` network), the same architecture trains from scratch:
+    the fair baseline for "does pretraining help?" (Erhan et al. 2010).
+
+    ``clone`` keeps the autoencoder object instead of cloning it (it holds pretrained
+    weights, not parameters to fit), so ``GridSearchCV`` and ``learning_curve`` start every
+    fit from the pretrained encoder; ``FrozenEstimator(autoencoder)`` is accepted too.
+
+    Parameters
+    ----------
+    autoencoder : ConvAETransformer, VAETransformer, FrozenEstimator of one, or None, \
+default=None
+        Fitted: the pretrained encoder to start from. Unfitted or ``None``: the network
+        whose encoder trains from scratch (``None``: ``ConvAETransformer()``'s).
+    hidden_units : tuple of int, default=()
+        Widths of hidden ReLU layers of the head; empty for a linear softmax head.
+    freeze_epochs : int, default=0
+        Epochs during which the encoder stays frozen (only the head trains), counted from
+        the first epoch; ``0`` fine-tunes from the start, ``>= max_epochs`` never does.
+    encoder_lr : float or None, default=None
+        Learning rate of the encoder's weights; ``None`` uses ``lr``. A smaller value
+        keeps fine-tuning close to the pretrained encoder.
+    {shared}
+    See Also
+    --------
+    ConvAETransformer : The autoencoders to pretrain on unlabeled images.
+    sklearn.frozen.FrozenEstimator : A frozen encoder in a ``Pipeline`` (codes computed once).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skae import ConvAETransformer, EncoderClassifier
+    >>> rng = np.random.default_rng(0)
+    >>> X, y = rng.random((64, 784), dtype=np.float32), np.arange(64) % 2
+    >>> ae = ConvAETransformer(max_epochs=1, random_state=0).fit(X)
+    >>> clf = EncoderClassifier(ae, freeze_epochs=1, max_epochs=2, random_state=0).fit(X, y)
+    >>> clf.predict(X[:3]).shape
+    (3,)
+    """
+
+    _expects_pixels = True
+    _parameter_constraints = {
+        **NeuralClassifier._parameter_constraints,
+        "autoencoder": [ConvAETransformer, FrozenEstimator, None],
+        "hidden_units": [tuple, list],
+        "freeze_epochs": [Interval(Integral, 0, None, closed="left")],
+        "encoder_lr": [Interval(Real, 0, None, closed="left"), None],
+    }
+
+    def __init__(
+        self,
+        autoencoder=None,
+        *,
+        hidden_units=(),
+        freeze_epochs=0,
+        encoder_lr=None,
+        lr=1e-3,
+        batch_size=16,
+        max_epochs=100,
+        optimizer="adam",
+        weight_decay=0.0,
+        momentum=0.0,
+        clip_grad_norm=None,
+        validation_fraction=None,
+        patience=None,
+        device="cpu",
+        random_state=None,
+        callbacks=None,
+        warm_start=False,
+        verbose=0,
+    ):
+        self.autoencoder = autoencoder
+        self.hidden_units = hidden_units
+        self.freeze_epochs = freeze_epochs
+        self.encoder_lr = encoder_lr
+        self.lr = lr
+        self.batch_size = batch_size
+        self.max_epochs = max_epochs
+        self.optimizer = optimizer
+        self.weight_decay = weight_decay
+        self.momentum = momentum
+        self.clip_grad_norm = clip_grad_norm
+        self.validation_fraction = validation_fraction
+        self.patience = patience
+        self.device = device
+        self.random_state = random_state
+        self.callbacks = callbacks
+        self.warm_start = warm_start
+        self.verbose = verbose
+
+    def __sklearn_clone__(self):
+        # The autoencoder is pretrained state, not a parameter to refit: share it. It is
+        # never modified (fit copies its weights), so sharing is safe.
+        params = self.get_params(deep=False)
+        autoencoder = params.pop("autoencoder")
+        return type(self)(autoencoder, **{k: clone(v, safe=False) for k, v in params.items()})
+
+    def _pretrained(self):
+        """The fitted autoencoder to start from, or ``None``."""
+        ae = self.autoencoder
+        ae = ae.estimator if isinstance(ae, FrozenEstimator) else ae
+        return ae if hasattr(ae, "net_") else None
+
+    def _module_class(self):
+        return EncoderHead
+
+    def _module_params(self, n_features, n_classes):
+        ae = self._pretrained()
+        if ae is None:  # the architecture only: an untrained network of the right shape
+            ae = self.autoencoder or ConvAETransformer()
+            ae = ae.estimator if isinstance(ae, FrozenEstimator) else ae
+            ae = clone(ae).set_params(max_epochs=0, device="cpu", callbacks=None)
+            ae.fit(np.zeros((1, n_features), np.float32))
+        elif ae.n_features_in_ != n_features:
+            raise ValueError(
+                f"X has {n_features} features, but the autoencoder was fitted on images of "
+                f"{ae.n_features_in_}."
+            )
+        param_groups = [] if self.encoder_lr is None else [("encoder.*", {"lr": self.encoder_lr})]
+        return {
+            "module__encoder_class": ae.net_.module,
+            "module__encoder_params": ae.net_.get_params_for("module"),
+            "module__n_classes": n_classes,
+            "module__hidden_units": check_sizes(
+                self, "hidden_units", self.hidden_units, empty=True
+            ),
+            "optimizer__param_groups": param_groups,
+        }
+
+    def _extra_callbacks(self):
+        if not self.freeze_epochs:
+            return []
+        return [  # skorch's own, counting epochs from the model's first
+            ("freeze_encoder", Freezer("encoder.*", at=1)),
+            ("unfreeze_encoder", Unfreezer("encoder.*", at=self.freeze_epochs + 1)),
+        ]
+
+    def _initialize_net(self, net):
+        net = super()._initialize_net(net)
+        ae = self._pretrained()
+        if ae is not None:  # load_state_dict copies: the autoencoder keeps its weights
+            net.module_.encoder.load_state_dict(ae.net_.module_.state_dict())
+        return net
+
+
+EncoderClassifier.__doc__ = EncoderClassifier.__doc__.format(
+    shared=_SHARED_PARAMS_DOC.format(lr="1e-3", optimizer="adam", clip="None").strip()
+)

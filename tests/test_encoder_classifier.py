@@ -1,0 +1,96 @@
+"""EncoderClassifier: a pretrained encoder fine-tuned with a head, and its from-scratch twin."""
+
+import pickle
+
+import numpy as np
+import pytest
+import torch
+from sklearn.base import clone
+from sklearn.frozen import FrozenEstimator
+from sklearn.model_selection import cross_val_score
+
+from skae import EncoderClassifier, VAETransformer
+
+
+@pytest.fixture(scope="module")
+def data(mnist_small):
+    X, y, X_test, y_test = mnist_small
+    return X[:200], y[:200], X_test, y_test
+
+
+def weights(module):
+    return {name: w.detach().clone() for name, w in module.state_dict().items()}
+
+
+def same(a, b):
+    return all(torch.equal(a[name], b[name]) for name in a)
+
+
+def test_the_autoencoder_passed_in_is_never_modified(fitted_ae, data):
+    before = weights(fitted_ae.net_.module_)
+    clf = EncoderClassifier(fitted_ae, max_epochs=2, random_state=0).fit(*data[:2])
+    assert same(before, weights(fitted_ae.net_.module_))
+    assert not same(before, weights(clf.net_.module_.encoder))  # fine-tuned: a copy moved
+
+
+@pytest.mark.parametrize("freeze_epochs, frozen_after", [(3, True), (1, False), (0, False)])
+def test_encoder_frozen_for_freeze_epochs_then_fine_tuned(
+    fitted_ae, data, freeze_epochs, frozen_after
+):
+    clf = EncoderClassifier(fitted_ae, freeze_epochs=freeze_epochs, max_epochs=3, random_state=0)
+    clf.fit(*data[:2])
+    assert same(weights(fitted_ae.net_.module_), weights(clf.net_.module_.encoder)) == frozen_after
+    assert clf.n_epochs_ == 3
+
+
+def test_decoder_never_changes(fitted_ae, data):
+    clf = EncoderClassifier(fitted_ae, max_epochs=2, random_state=0).fit(*data[:2])
+    decoder = {k: w for k, w in weights(clf.net_.module_.encoder).items() if "decoder" in k}
+    assert decoder and same(decoder, weights(fitted_ae.net_.module_))
+
+
+def test_encoder_learning_rate_is_its_own(fitted_ae, data):
+    clf = EncoderClassifier(fitted_ae, encoder_lr=1e-5, lr=1e-2, max_epochs=1).fit(*data[:2])
+    assert [group["lr"] for group in clf.net_.optimizer_.param_groups] == [1e-5, 1e-2]
+
+
+def test_pretrained_start_beats_the_same_network_from_scratch(fitted_ae, data):
+    """Frozen pretrained codes + head vs the same architecture trained from scratch."""
+    X, y, X_test, y_test = data
+    kwargs = dict(freeze_epochs=100, max_epochs=10, lr=1e-2, random_state=0)
+    pretrained = EncoderClassifier(fitted_ae, **kwargs).fit(X, y)
+    scratch = EncoderClassifier(None, **kwargs).fit(X, y)  # random frozen encoder
+    assert pretrained.score(X_test, y_test) > scratch.score(X_test, y_test) + 0.05
+
+
+def test_clone_keeps_the_pretrained_encoder(fitted_ae, data):
+    """Inside a search every fit starts from the pretrained encoder, not a cloned, unfitted one."""
+    kwargs = dict(freeze_epochs=5, max_epochs=5, lr=1e-2, random_state=0)
+    clf = EncoderClassifier(fitted_ae, **kwargs)
+    assert clone(clf).autoencoder is fitted_ae
+    scores = cross_val_score(clf, *data[:2], cv=2)
+    wrapped = EncoderClassifier(FrozenEstimator(fitted_ae), **kwargs)
+    np.testing.assert_allclose(cross_val_score(wrapped, *data[:2], cv=2), scores)
+    unfitted = cross_val_score(EncoderClassifier(clone(fitted_ae), **kwargs), *data[:2], cv=2)
+    assert scores.mean() > unfitted.mean() + 0.05
+
+
+def test_from_scratch_uses_the_given_architecture(data):
+    vae = VAETransformer(latent_dim=5, channels=(4, 4, 4))
+    clf = EncoderClassifier(vae, max_epochs=1, random_state=0).fit(*data[:2])
+    assert clf.net_.module_.head.layers[0].in_features == 5
+    assert not hasattr(vae, "net_")  # the parameter stays unfitted
+    default = EncoderClassifier(max_epochs=1, random_state=0).fit(*data[:2])
+    assert default.net_.module_.head.layers[0].in_features == 196
+
+
+def test_images_of_another_size_than_the_autoencoder_saw(fitted_ae):
+    with pytest.raises(ValueError, match="fitted on images of 784"):
+        EncoderClassifier(fitted_ae, max_epochs=1).fit(np.zeros((4, 100), np.float32), [0, 1] * 2)
+
+
+def test_reproducible_and_picklable(fitted_ae, data):
+    a, b = (EncoderClassifier(fitted_ae, max_epochs=2, random_state=3).fit(*data[:2]) for _ in "ab")
+    assert same(weights(a.net_.module_), weights(b.net_.module_))
+    loaded = pickle.loads(pickle.dumps(a))
+    np.testing.assert_array_equal(loaded.predict_proba(data[2][:20]), a.predict_proba(data[2][:20]))
