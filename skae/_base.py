@@ -151,12 +151,16 @@ class TorchEstimator(BaseEstimator):
             )
 
     def _check_range(self, X):
-        """Warn when ``X`` lies far outside (by more than its width) the range seen in fit."""
+        """Warn when ``X`` lies far outside the range seen in fit: a wrong scale, not outliers.
+
+        "Far" is by more than 10 widths of the fit range: 0-255 pixels after a [0, 1] fit
+        are 254 widths out, while standardized test features stray a few widths at most.
+        """
         if getattr(self, "input_range_", None) is None:  # saved before skae recorded it
             return
         (low, high), (x_low, x_high) = self.input_range_, value_range(X)
-        width = high - low or 1.0
-        if x_low < low - width or x_high > high + width:
+        margin = 10 * (high - low or 1.0)
+        if x_low < low - margin or x_high > high + margin:
             warn_user(
                 f"X spans [{x_low:.4g}, {x_high:.4g}], far outside the range seen in fit "
                 f"[{low:.4g}, {high:.4g}]: scale it as the training data was (0-255 pixels: "

@@ -1,0 +1,44 @@
+"""scikit-learn's semi-supervised estimators after a frozen skae encoder (unlabeled: -1)."""
+
+import numpy as np
+import pytest
+from sklearn.base import clone
+from sklearn.frozen import FrozenEstimator
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.semi_supervised import LabelPropagation, LabelSpreading, SelfTrainingClassifier
+
+from skae import SoftmaxClassifier
+
+
+@pytest.fixture(scope="module")
+def few_labels(mnist_small):
+    X, y, X_test, y_test = mnist_small
+    y_partial = np.full_like(y, -1)
+    labeled = np.concatenate([np.flatnonzero(y == digit)[:5] for digit in range(10)])  # 50
+    y_partial[labeled] = y[labeled]
+    return X, y, y_partial, X_test, y_test
+
+
+@pytest.mark.parametrize(
+    "head",
+    [
+        LabelSpreading(kernel="knn", n_neighbors=10),
+        LabelPropagation(kernel="knn", n_neighbors=10, max_iter=2000),
+        SelfTrainingClassifier(SoftmaxClassifier(lr=1e-2, max_epochs=20, random_state=0)),
+    ],
+    ids=["label-spreading", "label-propagation", "self-training"],
+)
+def test_unlabeled_codes_help_few_labels(fitted_ae, few_labels, head):
+    """Each beats the same head's supervised baseline trained on the 50 labels only."""
+    X, y, y_partial, X_test, y_test = few_labels
+    semi = make_pipeline(FrozenEstimator(fitted_ae), StandardScaler(), head).fit(X, y_partial)
+    labeled = y_partial != -1
+    supervised = make_pipeline(FrozenEstimator(fitted_ae), StandardScaler(), clone(head))
+    supervised.fit(X[labeled], y[labeled])
+    accuracy = semi.score(X_test, y_test)
+    assert accuracy > 0.5  # 10 classes: chance is 0.1
+    assert accuracy >= supervised.score(X_test, y_test) - 0.02
+    if hasattr(semi[-1], "transduction_"):  # the unlabeled training images' inferred labels
+        inferred = semi[-1].transduction_[~labeled]
+        assert (inferred == y[~labeled]).mean() > 0.5
