@@ -29,6 +29,7 @@ def few_labels(mnist_small):
     ],
     ids=["label-spreading", "label-propagation", "self-training"],
 )
+@pytest.mark.filterwarnings("ignore:y contains no unlabeled samples")  # the supervised baseline
 def test_unlabeled_codes_help_few_labels(fitted_ae, few_labels, head):
     """Each beats the same head's supervised baseline trained on the 50 labels only."""
     X, y, y_partial, X_test, y_test = few_labels
