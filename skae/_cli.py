@@ -8,13 +8,16 @@ from pathlib import Path
 import joblib
 
 from .studies import (
+    FEW_LABELS_PROFILES,
     PROFILES,
     SEED1_PROFILES,
     StudyError,
     format_summary,
+    run_few_labels,
     run_learning_curve,
     run_seed1,
 )
+from .studies._few_labels import format_table
 
 
 def _learning_curve(args):
@@ -59,6 +62,23 @@ def _seed1(args):
         f"{metrics['transfer_head_parameters']} trainable parameters)"
     )
     print(f"metrics: {Path(args.out) / 'metrics.json'}; figures: {Path(args.out) / 'figures'}")
+
+
+def _few_labels(args):
+    rows = run_few_labels(
+        args.profile,
+        out=args.out,
+        data_home=args.data_home,
+        methods=args.methods,
+        n_jobs=args.n_jobs,
+        device=args.device,
+        max_cells=args.max_cells,
+        verbose=0 if args.quiet else 1,
+    )
+    for dataset in dict.fromkeys(row["dataset"] for row in rows):
+        print(f"\n{dataset}: mean test accuracy (%) ± std over draws\n")
+        print(format_table(rows, dataset))
+    print(f"tables: {Path(args.out) / 'summary.csv'}; figure: {Path(args.out) / 'figures'}")
 
 
 @contextmanager
@@ -129,6 +149,17 @@ def build_parser():
         help="autoencoder parameters: seed-1's Table 1 (paper, default) or this run's search",
     )
     seed1.set_defaults(handler=_seed1)
+    few = commands.add_parser(
+        "few-labels",
+        help="few-label study: from scratch vs pretrained vs semi-supervised, 100-3000 labels",
+        description="Run or resume the few-label study; finished cells are not rerun.",
+    )
+    _add_common(few, FEW_LABELS_PROFILES, "results/few_labels")
+    few.add_argument("--methods", nargs="+", help="subset of methods to run")
+    few.add_argument(
+        "--max-cells", type=int, metavar="N", help="run at most N unfinished cells (0: tables only)"
+    )
+    few.set_defaults(handler=_few_labels)
     return parser
 
 

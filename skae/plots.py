@@ -507,3 +507,51 @@ def plot_search_results(cv_results, *, score="mean_test_score", ax=None):
     ax.set_yticks([])
     ax.set_title("Hyperparameter search (lr on a log scale; yellow = best)")
     return fig
+
+
+def plot_few_labels(rows):
+    """Few-label study: mean test accuracy against labels, one panel per data set.
+
+    Solid lines are inductive methods, dashed ones transductive (the test images were in the
+    graph); a band shows ±1 standard deviation over draws.
+
+    Parameters
+    ----------
+    rows : list of dict
+        Summary rows of :func:`skae.studies.run_few_labels` (``summary.csv``).
+
+    Returns
+    -------
+    fig : matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> from skae.plots import plot_few_labels
+    >>> rows = [{"dataset": "mnist", "representation": "pixels", "method": "cnn",
+    ...          "n_labels": n, "mean_accuracy": a, "std_accuracy": 0.01,
+    ...          "transductive": False} for n, a in [(100, 0.7), (1000, 0.9)]]
+    >>> len(plot_few_labels(rows).axes)
+    1
+    """
+    datasets = list(dict.fromkeys(row["dataset"] for row in rows))
+    fig, axes = _subplots(1, len(datasets), figsize=(7 * len(datasets), 5), layout="tight")
+    for ax, dataset in zip(axes[0], datasets):
+        lines = {}
+        for row in rows:
+            if row["dataset"] == dataset:
+                key = (row["method"], row["representation"], row["transductive"])
+                lines.setdefault(key, []).append(row)
+        for i, ((method, representation, transductive), points) in enumerate(lines.items()):
+            points.sort(key=lambda row: row["n_labels"])
+            n = [row["n_labels"] for row in points]
+            mean = np.array([100 * row["mean_accuracy"] for row in points])
+            std = np.array([100 * row["std_accuracy"] for row in points])
+            style = dict(color=colormaps["tab20"](i % 20), ls="--" if transductive else "-")
+            ax.plot(n, mean, marker="o", label=f"{method} on {representation}", **style)
+            ax.fill_between(n, mean - std, mean + std, alpha=0.15, color=style["color"])
+        ax.set_xscale("log")
+        ax.set_xlabel("labeled training images (log scale)")
+        ax.set_ylabel("test accuracy (%)")
+        ax.set_title(f"{dataset}: dashed = transductive")
+        ax.legend(fontsize=7)
+    return fig

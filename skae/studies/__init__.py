@@ -1,4 +1,4 @@
-"""The studies: seed-0's learning curve and seed-1's autoencoder studies, crash-safe.
+"""The studies: seed-0's learning curve, seed-1's autoencoder studies, few labels; crash-safe.
 
 Each study checks its whole request first, locks its output folder, caches its fitted
 models by what made them (:func:`fit_cached`), logs finished work as it goes (resumable
@@ -6,6 +6,7 @@ after Ctrl-C or a kill) and records the environment that produced its numbers.
 """
 
 from ._cache import cache_key, fit_cached
+from ._few_labels import FEW_LABELS_PROFILES, FewLabelsProfile, run_few_labels
 from ._learning_curve import (
     format_summary,
     make_pipelines,
@@ -18,6 +19,8 @@ from ._request import StudyError
 from ._seed1 import run_seed1, search_autoencoder
 
 __all__ = [
+    "FEW_LABELS_PROFILES",
+    "FewLabelsProfile",
     "PROFILES",
     "Profile",
     "SEED1_BEST",
@@ -29,6 +32,7 @@ __all__ = [
     "format_summary",
     "make_pipelines",
     "pretrain_autoencoders",
+    "run_few_labels",
     "run_learning_curve",
     "run_seed1",
     "search_autoencoder",

@@ -15,6 +15,7 @@ import time
 import uuid
 import warnings
 from contextlib import contextmanager
+from dataclasses import asdict
 from pathlib import Path
 
 from ._request import StudyError
@@ -115,6 +116,11 @@ def locked(folder):
         finally:
             file.truncate(0)
             fcntl.flock(file, fcntl.LOCK_UN)
+
+
+def as_json(profile):
+    """A profile dataclass as it reads back from a log (tuples become lists)."""
+    return json.loads(json.dumps(asdict(profile)))
 
 
 def environment(device="cpu", **settings):

@@ -13,7 +13,6 @@ The tables it writes feed :class:`sklearn.model_selection.LearningCurveDisplay`.
 import csv
 import json
 import time
-from dataclasses import asdict
 from pathlib import Path
 
 import joblib
@@ -28,7 +27,7 @@ from .._autoencoder import ConvAETransformer
 from .._batched import fit_batched, fixed_transform, split_fixed_steps
 from .._classifiers import CNNClassifier, SoftmaxClassifier
 from ._cache import fit_cached
-from ._files import CellLog, environment, locked, write_atomic
+from ._files import CellLog, as_json, environment, locked, write_atomic
 from ._profiles import AUTOENCODERS, PIPELINE_ENCODERS, PROFILES, REPORTED_SIZES
 from ._request import StudyError, check_device, load_images, resolve_profile
 
@@ -328,7 +327,7 @@ def _run_cells(models, profile, data, out, run, n_jobs, max_cells, verbose):
     done = {
         (c["pipeline"], c["train_size"], c["repeat"]): c
         for c in log.read()
-        if c.get("profile") == _as_json(profile)
+        if c.get("profile") == as_json(profile)
     }
     names = list(models)
     # Repeat by repeat, the sizes the paper reports first: a partial run is still a table.
@@ -352,7 +351,7 @@ def _run_cells(models, profile, data, out, run, n_jobs, max_cells, verbose):
     progress = tqdm(total=len(todo), unit="cell", disable=not verbose)  # the ETA of the run
     try:
         for cell in cells:
-            cell.update(profile=_as_json(profile), run=run["run"])
+            cell.update(profile=as_json(profile), run=run["run"])
             log.append(cell)
             done[cell["pipeline"], cell["train_size"], cell["repeat"]] = cell
             progress.update()
@@ -409,11 +408,6 @@ def confusion_cell(profile):
     """The cell whose test predictions are kept for the confusion matrix (seed-0 Fig. 5)."""
     size = min(profile.train_sizes, key=lambda s: abs(s - CONFUSION_LABELS))
     return CONFUSION_PIPELINE, size, 0
-
-
-def _as_json(profile):
-    """The profile as it reads back from JSON (tuples become lists)."""
-    return json.loads(json.dumps(asdict(profile)))
 
 
 def _without_predictions(rows):

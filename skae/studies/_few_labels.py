@@ -1,0 +1,371 @@
+"""The few-label study: does pretraining on unlabeled images help when labels are few?
+
+For each data set, the training images are the unlabeled pool; the autoencoders pretrain on
+it without labels. Each cell draws ``n_labels`` class-balanced labels from the pool (seeded
+by the draw) and scores one method on the full test set. Methods use the pool in three ways:
+not at all (from scratch: the seed-0 CNN, the encoder network), for pretraining only (frozen
+codes + softmax or SVC, a fine-tuned encoder), or as unlabeled data too (self-training, graph
+propagation; "transductive" when the test images are in the graph as well).
+
+Cells are logged as they finish (``cells.jsonl``), so a stopped run resumes where it ended.
+"""
+
+import csv
+import json
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import joblib
+import numpy as np
+from sklearn.base import clone
+from sklearn.decomposition import PCA
+from sklearn.frozen import FrozenEstimator
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.semi_supervised import SelfTrainingClassifier
+from sklearn.svm import SVC
+from tqdm.auto import tqdm
+
+from .._autoencoder import ConvAETransformer
+from .._classifiers import CNNClassifier, SoftmaxClassifier
+from .._encoder_classifier import EncoderClassifier
+from ..semi_supervised import GraphClassifier
+from ._cache import fit_cached
+from ._figures import save_figures
+from ._files import CellLog, as_json, environment, locked, write_atomic
+from ._profiles import SEED1_BEST
+from ._request import StudyError, check_device, load_images, resolve_profile
+
+
+@dataclass(frozen=True)
+class FewLabelsProfile:
+    """How much of the few-label study to run."""
+
+    n_labels: tuple  # class-balanced labeled images per cell
+    n_draws: int  # seeded draws of the labeled images
+    datasets: tuple = ("mnist", "fashion")
+    n_pool: int = 60_000  # unlabeled training images: pretraining and graphs
+    n_test: int = 10_000
+    ae_epochs: int = 30
+    epochs: int = 100  # supervised epochs (heads, CNN, encoder classifiers)
+
+
+FEW_LABELS_PROFILES = {
+    "paper": FewLabelsProfile(n_labels=(100, 300, 1000, 3000), n_draws=5),
+    "quick": FewLabelsProfile(
+        n_labels=(100, 1000), n_draws=2, n_pool=10_000, n_test=10_000, ae_epochs=5, epochs=50
+    ),
+    "tiny": FewLabelsProfile(
+        n_labels=(20, 50), n_draws=2, n_pool=500, n_test=200, ae_epochs=1, epochs=3
+    ),
+}
+
+# Published MNIST anchors (accuracy %, 100 / 1 000 labels) and whether they are transductive.
+ANCHORS = {
+    "CNN, labels only (Kingma et al. 2014)": ({100: 77.0, 1000: 93.6}, False),
+    "contractive AE + fine-tuning (Kingma et al. 2014)": ({100: 86.5, 1000: 95.2}, False),
+    "VAE M1 + TSVM (Kingma et al. 2014)": ({100: 88.2, 1000: 95.8}, True),
+    "Laplace learning, VAE latent (Calder et al. 2020)": ({100: 91.3}, True),
+    "Poisson learning, VAE latent (Calder et al. 2020)": ({100: 95.9}, True),
+    "ladder networks (Rasmus et al. 2015)": ({100: 98.9, 1000: 99.2}, False),
+}
+
+# The representations: raw pixels, their top 50 principal components (the graphs' usual
+# space for pixels), and the seed-1 dense-latent autoencoder's 33-feature code.
+REPRESENTATIONS = {"pixels": False, "pixels_pca50": False, "dense_ae": True}  # -> pretrained
+
+# method -> (representations it runs on, transductive)
+METHODS = {
+    "cnn": (("pixels",), False),
+    "encoder_from_scratch": (("dense_ae",), False),
+    "fine_tuned": (("dense_ae",), False),
+    "frozen_softmax": (("pixels", "dense_ae"), False),
+    "frozen_svc": (("pixels", "dense_ae"), False),
+    "self_training": (("dense_ae",), False),
+    "poisson_inductive": (("pixels_pca50", "dense_ae"), False),
+    "poisson_transductive": (("pixels_pca50", "dense_ae"), True),
+    "laplace_transductive": (("pixels_pca50", "dense_ae"), True),
+}
+
+
+def run_few_labels(
+    profile="quick",
+    *,
+    out,
+    data_home=None,
+    methods=None,
+    n_jobs=1,
+    device="cpu",
+    max_cells=None,
+    verbose=1,
+):
+    """Run (or resume) the few-label study and write its tables and figure.
+
+    Parameters
+    ----------
+    profile : {"tiny", "quick", "paper"} or FewLabelsProfile, default="quick"
+        How much to run: ``tiny`` in a minute (tests), ``paper`` the full study (100 / 300 /
+        1 000 / 3 000 labels, 5 draws, MNIST and FashionMNIST, all 60 000 + 10 000 images).
+    out : path-like
+        Output folder: ``cells.jsonl`` (resume log), ``summary.csv``, ``summary.rst``,
+        ``figures/few_labels.png``, cached autoencoders.
+    data_home : path-like or None, default=None
+        Folder holding ``MNIST/`` and ``FashionMNIST/`` (default: ``SKAE_DATA``).
+    methods : list of str or None, default=None
+        Subset of the methods (``None``: all).
+    n_jobs : int, default=1
+        Cells trained in parallel (joblib workers; ``-1``: all cores).
+    device : str, default="cpu"
+        Torch device of the autoencoders and classifiers.
+    max_cells : int or None, default=None
+        Run at most this many unfinished cells (``0``: rewrite the tables only).
+    verbose : int, default=1
+        ``1`` shows progress.
+
+    Returns
+    -------
+    rows : list of dict
+        The summary rows (``summary.csv``).
+    """
+    profile = resolve_profile(profile, FEW_LABELS_PROFILES)
+    methods = list(METHODS) if methods is None else list(methods)
+    unknown = sorted(set(methods) - set(METHODS))
+    if unknown:
+        raise StudyError(f"Unknown methods {unknown}; choose from {list(METHODS)}.")
+    check_device(device)
+    data = {name: _load(name, profile, data_home) for name in profile.datasets}
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    with locked(out):
+        CellLog(out / "runs.jsonl").append(environment(device, profile=asdict(profile)))
+        log = CellLog(out / "cells.jsonl")
+        done = {_key(cell): cell for cell in log.read() if cell["profile"] == as_json(profile)}
+        todo = [cell for cell in _cells(profile, methods) if _key(cell) not in done]
+        todo = todo[:max_cells]
+        progress = tqdm(total=len(todo), unit="cell", disable=not verbose)
+        try:
+            for dataset, cells in _by_dataset(todo):
+                encoders = _representations(dataset, data[dataset], profile, out, device, verbose)
+                finished = joblib.Parallel(n_jobs=n_jobs, return_as="generator_unordered")(
+                    joblib.delayed(_run)(cell, data[dataset], encoders, profile, device)
+                    for cell in cells
+                )
+                for cell in finished:
+                    log.append(cell)
+                    done[_key(cell)] = cell
+                    progress.update()
+                    if verbose:
+                        progress.write(_describe(cell))
+        finally:
+            progress.close()
+            rows = summarize(done.values())
+            _write(rows, out)
+    return rows
+
+
+def _load(dataset, profile, data_home):
+    X, y = load_images(dataset, "train", data_home)
+    X_test, y_test = load_images(dataset, "test", data_home)
+    return (
+        X[: profile.n_pool],
+        y[: profile.n_pool],
+        X_test[: profile.n_test],
+        y_test[: profile.n_test],
+    )
+
+
+def _cells(profile, methods):
+    """Every cell, draw by draw and the fewest labels first: a partial run is still a table."""
+    return [
+        {
+            "dataset": dataset,
+            "n_labels": n,
+            "draw": draw,
+            "representation": rep,
+            "method": name,
+            "profile": as_json(profile),
+        }
+        for dataset in profile.datasets
+        for draw in range(profile.n_draws)
+        for n in profile.n_labels
+        for name in methods
+        for rep in METHODS[name][0]
+    ]
+
+
+def _key(cell):
+    return tuple(cell[k] for k in ("dataset", "n_labels", "draw", "representation", "method"))
+
+
+def _by_dataset(cells):
+    for dataset in dict.fromkeys(cell["dataset"] for cell in cells):
+        yield dataset, [cell for cell in cells if cell["dataset"] == dataset]
+
+
+def _representations(dataset, data, profile, out, device, verbose):
+    """The fitted unsupervised transformers of each representation (no labels used)."""
+    X = data[0]
+    ae = ConvAETransformer(
+        latent_dim=SEED1_BEST["latent_dim"],
+        lr=SEED1_BEST["lr"],
+        batch_size=SEED1_BEST["batch_size"],
+        max_epochs=profile.ae_epochs,
+        device=device,
+        random_state=0,
+    )
+    identity = {"dataset": dataset, "subset": "train", "n_images": len(X)}
+    ae = fit_cached(
+        ae, X, name=f"dense_ae_{dataset}", data=identity, folder=out / "autoencoders",
+        verbose=verbose,
+    )  # fmt: skip
+    return {
+        "pixels": None,
+        "pixels_pca50": PCA(n_components=min(50, *X.shape), random_state=0).fit(X),
+        "dense_ae": ae,
+    }
+
+
+def labeled_draw(y, n_labels, draw):
+    """Indices of ``n_labels`` images, as many of each class, drawn with seed ``draw``."""
+    classes = np.unique(y)
+    if n_labels % len(classes):
+        raise StudyError(f"n_labels={n_labels} is not a multiple of {len(classes)} classes.")
+    rng = np.random.default_rng(draw)
+    per_class = n_labels // len(classes)
+    return np.sort(
+        np.concatenate([rng.choice(np.flatnonzero(y == c), per_class, False) for c in classes])
+    )
+
+
+def _run(cell, data, encoders, profile, device):
+    """``cell`` with the accuracy of its method, trained and then scored on the test images."""
+    X, y, X_test, y_test = data
+    labeled = labeled_draw(y, cell["n_labels"], cell["draw"])
+    encoder = encoders[cell["representation"]]
+    model = _method(cell["method"], encoder, profile, device, cell["draw"])
+    start = time.perf_counter()
+    if METHODS[cell["method"]][1]:  # transductive: the test images are in the graph
+        y_all = np.full(len(X) + len(X_test), -1)
+        y_all[labeled] = y[labeled]
+        model.fit(np.vstack([X, X_test]), y_all)
+        accuracy = float(np.mean(model[-1].transduction_[len(X) :] == y_test))
+    else:
+        if cell["method"] in ("self_training", "poisson_inductive"):
+            y_partial = np.full(len(X), -1)
+            y_partial[labeled] = y[labeled]
+            model.fit(X, y_partial)
+        else:
+            model.fit(X[labeled], y[labeled])
+        accuracy = float(model.score(X_test, y_test))
+    return {
+        **cell,
+        "accuracy": accuracy,
+        "fit_time": time.perf_counter() - start,
+        "transductive": METHODS[cell["method"]][1],
+        "pretrained": REPRESENTATIONS[cell["representation"]]
+        and cell["method"] != "encoder_from_scratch",
+    }
+
+
+def _method(name, encoder, profile, device, seed):
+    """An unfitted model of method ``name`` on ``encoder``'s representation."""
+    common = {"max_epochs": profile.epochs, "device": device, "random_state": seed}
+    if name == "cnn":
+        return CNNClassifier(**common)
+    if name == "encoder_from_scratch":  # the same network, every weight trained from the start
+        return EncoderClassifier(clone(encoder), **common)
+    if name == "fine_tuned":  # the head alone first, then the encoder at a tenth of its rate
+        return EncoderClassifier(
+            encoder, freeze_epochs=profile.epochs // 2, encoder_lr=1e-4, **common
+        )
+    # codes are standardized; pixels stay in [0, 1] (a few labels leave pixels constant)
+    front = [] if encoder is None else [FrozenEstimator(encoder)]
+    if name == "frozen_softmax":
+        head = SoftmaxClassifier(lr=1e-2, **common)
+    elif name == "frozen_svc":
+        head = SVC()
+    elif name == "self_training":
+        head = SelfTrainingClassifier(SoftmaxClassifier(lr=1e-2, **common))
+    else:  # the graph methods
+        head = GraphClassifier(method=name.split("_")[0])
+        return make_pipeline(*front, head)
+    return make_pipeline(*front, *([StandardScaler()] if front else []), head)
+
+
+def summarize(cells):
+    """Mean and standard deviation of the accuracy over draws, one row per method and size."""
+    groups = {}
+    for cell in cells:
+        key = (cell["dataset"], cell["representation"], cell["method"], cell["n_labels"])
+        groups.setdefault(key, []).append(cell)
+    rows = []
+    for (dataset, representation, method, n_labels), members in sorted(groups.items()):
+        accuracies = np.array([cell["accuracy"] for cell in members])
+        rows.append(
+            {
+                "dataset": dataset,
+                "representation": representation,
+                "method": method,
+                "n_labels": n_labels,
+                "mean_accuracy": round(float(accuracies.mean()), 4),
+                "std_accuracy": round(float(accuracies.std()), 4),
+                "n_draws": len(members),
+                "transductive": members[0]["transductive"],
+                "pretrained": members[0]["pretrained"],
+            }
+        )
+    return rows
+
+
+def format_table(rows, dataset="mnist"):
+    """Mean accuracy (%) per method and number of labels, the published anchors beside."""
+    sizes = sorted({row["n_labels"] for row in rows if row["dataset"] == dataset})
+    lines = {}
+    for row in rows:
+        if row["dataset"] == dataset:
+            mark = " (transductive)" if row["transductive"] else ""
+            name = f"{row['method']} on {row['representation']}{mark}"
+            cell = f"{100 * row['mean_accuracy']:.1f} ± {100 * row['std_accuracy']:.1f}"
+            lines.setdefault(name, {})[row["n_labels"]] = cell
+    if dataset == "mnist":
+        for name, (values, transductive) in ANCHORS.items():
+            mark = " (transductive)" if transductive else ""
+            lines[f"published: {name}{mark}"] = {n: f"{v:.1f}" for n, v in values.items()}
+    header = ["method", *(f"{n} labels %" for n in sizes)]
+    body = [[name, *(values.get(n, "-") for n in sizes)] for name, values in lines.items()]
+    return _rst_table(header, body)
+
+
+def _rst_table(header, body):
+    widths = [max(len(str(r[i])) for r in [header, *body]) for i in range(len(header))]
+    rule = "  ".join("=" * w for w in widths)
+    rows = ["  ".join(str(c).ljust(w) for c, w in zip(r, widths)).rstrip() for r in body]
+    head = "  ".join(h.ljust(w) for h, w in zip(header, widths)).rstrip()
+    return "\n".join([rule, head, rule, *rows, rule, ""])
+
+
+def _write(rows, out):
+    if not rows:
+        return
+    with write_atomic(out / "summary.csv") as file:
+        writer = csv.DictWriter(file, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    with write_atomic(out / "summary.json") as file:
+        json.dump(rows, file, indent=1)
+    for dataset in dict.fromkeys(row["dataset"] for row in rows):
+        with write_atomic(out / f"summary_{dataset}.rst") as file:
+            file.write(format_table(rows, dataset))
+    from ..plots import plot_few_labels
+
+    save_figures({"few_labels": plot_few_labels(rows)}, out / "figures")
+
+
+def _describe(cell):
+    mark = " (transductive)" if cell["transductive"] else ""
+    return (
+        f"{cell['dataset']:<8} n={cell['n_labels']:<5} draw={cell['draw']} "
+        f"{cell['method']} on {cell['representation']}{mark}: {cell['accuracy']:.3f} "
+        f"({cell['fit_time']:.1f}s)"
+    )

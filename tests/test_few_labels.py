@@ -1,0 +1,81 @@
+"""The few-label study: tables, flags, resume, partial runs, bad requests."""
+
+import csv
+
+import numpy as np
+import pytest
+
+from skae._cli import main
+from skae.studies import StudyError, run_few_labels
+from skae.studies import _few_labels as study
+
+METHODS = ["cnn", "encoder_from_scratch", "fine_tuned", "frozen_svc", "poisson_transductive"]
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory):
+    out = tmp_path_factory.mktemp("few_labels")
+    rows = run_few_labels("tiny", out=out, methods=METHODS, verbose=0)
+    return out, rows
+
+
+def test_summary_has_the_issues_columns_and_flags(tiny):
+    out, rows = tiny
+    with (out / "summary.csv").open() as file:
+        table = list(csv.DictReader(file))
+    assert list(table[0]) == [
+        "dataset", "representation", "method", "n_labels", "mean_accuracy", "std_accuracy",
+        "n_draws", "transductive", "pretrained",
+    ]  # fmt: skip
+    # 2 data sets x 2 sizes x (cnn, scratch, fine-tuned, svc x 2, poisson x 2)
+    assert len(rows) == 2 * 2 * 7 and all(row["n_draws"] == 2 for row in rows)
+    flags = {(r["method"], r["representation"]): (r["transductive"], r["pretrained"]) for r in rows}
+    assert flags[("poisson_transductive", "dense_ae")] == (True, True)
+    assert flags[("poisson_transductive", "pixels_pca50")] == (True, False)
+    assert flags[("encoder_from_scratch", "dense_ae")] == (False, False)
+    assert flags[("fine_tuned", "dense_ae")] == (False, True)
+    assert flags[("cnn", "pixels")] == (False, False)
+    assert all(0 <= row["mean_accuracy"] <= 1 for row in rows)
+    assert "published: Poisson learning" in (out / "summary_mnist.rst").read_text()
+    assert (out / "figures" / "few_labels.png").stat().st_size > 10_000
+
+
+def test_resume_trains_nothing(tiny, monkeypatch):
+    out, rows = tiny
+
+    def refuse(*args):
+        raise AssertionError("a finished cell ran again")
+
+    monkeypatch.setattr(study, "_run", refuse)
+    assert run_few_labels("tiny", out=out, methods=METHODS, verbose=0) == rows
+
+
+def test_partial_runs_add_up_to_the_whole(tiny, tmp_path):
+    _, rows = tiny
+    for _ in range(2):
+        run_few_labels("tiny", out=tmp_path, methods=METHODS, max_cells=28, verbose=0)
+    cells = study.CellLog(tmp_path / "cells.jsonl").read()
+    assert len(cells) == 56
+    assert run_few_labels("tiny", out=tmp_path, methods=METHODS, verbose=0) == rows  # seeded
+
+
+def test_labeled_draws_are_class_balanced_and_seeded():
+    y = np.arange(1000) % 10
+    draw = study.labeled_draw(y, 100, draw=3)
+    assert np.bincount(y[draw]).tolist() == [10] * 10
+    np.testing.assert_array_equal(draw, study.labeled_draw(y, 100, draw=3))
+    assert not np.array_equal(draw, study.labeled_draw(y, 100, draw=4))
+    with pytest.raises(StudyError, match="multiple of 10"):
+        study.labeled_draw(y, 105, draw=0)
+
+
+def test_unknown_method_fails_before_any_work(tmp_path):
+    with pytest.raises(StudyError, match="Unknown methods"):
+        run_few_labels("tiny", out=tmp_path, methods=["tsvm"], verbose=0)
+    assert not (tmp_path / "cells.jsonl").exists()
+
+
+def test_command_line(tmp_path, capsys):
+    args = ["few-labels", "--profile", "tiny", "--out", str(tmp_path), "--quiet"]
+    assert main([*args, "--methods", "frozen_svc"]) == 0
+    assert "frozen_svc on dense_ae" in capsys.readouterr().out
