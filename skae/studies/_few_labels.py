@@ -21,6 +21,7 @@ import numpy as np
 from sklearn.base import clone
 from sklearn.decomposition import PCA
 from sklearn.frozen import FrozenEstimator
+from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.semi_supervised import SelfTrainingClassifier
@@ -285,8 +286,8 @@ def _method(name, encoder, profile, device, seed):
         head = SoftmaxClassifier(lr=1e-2, **common)
     elif name == "frozen_svc":
         head = SVC()
-    elif name == "self_training":
-        head = SelfTrainingClassifier(SoftmaxClassifier(lr=1e-2, **common))
+    elif name == "self_training":  # a convex base: it refits on the growing set 10 times
+        head = SelfTrainingClassifier(LogisticRegression(max_iter=1000))
     else:  # the graph methods
         head = GraphClassifier(method=name.split("_")[0])
         return make_pipeline(*front, head)
