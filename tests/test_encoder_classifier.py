@@ -7,9 +7,12 @@ import pytest
 import torch
 from sklearn.base import clone
 from sklearn.frozen import FrozenEstimator
-from sklearn.model_selection import cross_val_score
+from sklearn.model_selection import GridSearchCV, StratifiedKFold, cross_val_score
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.svm import SVC
 
-from skae import EncoderClassifier, VAETransformer
+from skae import ConvAETransformer, EncoderClassifier, VAETransformer
 
 
 @pytest.fixture(scope="module")
@@ -94,3 +97,15 @@ def test_reproducible_and_picklable(fitted_ae, data):
     assert same(weights(a.net_.module_), weights(b.net_.module_))
     loaded = pickle.loads(pickle.dumps(a))
     np.testing.assert_array_equal(loaded.predict_proba(data[2][:20]), a.predict_proba(data[2][:20]))
+
+
+def test_choose_the_pretrained_encoder_by_downstream_accuracy(fitted_ae, data):
+    """The user guide's recipe: GridSearchCV over frozen candidate encoders, few labels."""
+    X, y = data[:2]
+    untrained = ConvAETransformer(max_epochs=0, random_state=0).fit(X)
+    candidates = [FrozenEstimator(untrained), FrozenEstimator(fitted_ae)]
+    pipe = Pipeline([("encoder", candidates[0]), ("scale", StandardScaler()), ("svc", SVC())])
+    search = GridSearchCV(pipe, {"encoder": candidates}, cv=StratifiedKFold(3)).fit(X, y)
+    scores = search.cv_results_["mean_test_score"]
+    assert len(scores) == 2 and search.best_params_["encoder"] is candidates[int(scores.argmax())]
+    assert search.best_estimator_.named_steps["encoder"].estimator in (untrained, fitted_ae)
