@@ -16,6 +16,7 @@ from ._base import (
     TorchEstimator,
     as_tensor,
     check_sizes,
+    document_training_options,
     resolve_image_shape,
     seeded,
 )
@@ -64,6 +65,7 @@ def vae_losses(y_pred, X, beta):
     return squared_error + beta * kl
 
 
+@document_training_options
 class ConvAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, TorchEstimator):
     """Seed-0 convolutional autoencoder whose ``transform`` returns the frozen code.
 
@@ -133,17 +135,7 @@ class ConvAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Torch
         CPU-only machine.
     random_state : int, RandomState instance or None, default=None
         Seeds weight initialisation and shuffling; an int makes ``fit`` reproducible.
-    callbacks : list of skorch callbacks or (name, callback) tuples, default=None
-        Extra skorch callbacks (``LRScheduler``, ``Checkpoint``, ``ProgressBar``...), run
-        after skae's own. Each fit uses copies, so the parameter stays as set, and ``clone``,
-        searches and pickling keep it.
-    warm_start : bool, default=False
-        When fitted already, ``fit`` trains ``max_epochs`` more epochs from the current
-        weights and optimizer state (``loss_curve_`` and ``n_epochs_`` extend) instead of
-        starting over. Training settings come from the first fit.
-    verbose : int, default=0
-        ``1`` prints skorch's table of losses after each epoch; ``2`` shows one progress
-        bar over the epochs, with the time left and the latest loss.
+    {training_options}
 
     Attributes
     ----------
@@ -448,6 +440,7 @@ class ConvAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Torch
         return tags
 
 
+@document_training_options
 class VAETransformer(ConvAETransformer):
     """Variational autoencoder (seed-1) whose ``transform`` returns the posterior mean.
 
@@ -491,17 +484,7 @@ class VAETransformer(ConvAETransformer):
         Where to train and infer.
     random_state : int, RandomState instance or None, default=None
         Seeds initialisation, sampling of the codes during training and shuffling.
-    callbacks : list of skorch callbacks or (name, callback) tuples, default=None
-        Extra skorch callbacks (``LRScheduler``, ``Checkpoint``, ``ProgressBar``...), run
-        after skae's own. Each fit uses copies, so the parameter stays as set, and ``clone``,
-        searches and pickling keep it.
-    warm_start : bool, default=False
-        When fitted already, ``fit`` trains ``max_epochs`` more epochs from the current
-        weights and optimizer state (``loss_curve_`` and ``n_epochs_`` extend) instead of
-        starting over. Training settings come from the first fit.
-    verbose : int, default=0
-        ``1`` prints skorch's table of losses after each epoch; ``2`` shows one progress
-        bar over the epochs, with the time left and the latest loss.
+    {training_options}
 
     Attributes
     ----------

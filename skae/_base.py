@@ -57,6 +57,27 @@ def seeded(random_state, device, offset=0):
         yield
 
 
+TRAINING_OPTIONS_DOC = """\
+    callbacks : list of skorch callbacks or (name, callback) tuples, default=None
+        Extra skorch callbacks (``LRScheduler``, ``Checkpoint``, ``ProgressBar``...), run
+        after skae's own. Each fit uses copies, so the parameter stays as set, and ``clone``,
+        searches and pickling keep it.
+    warm_start : bool, default=False
+        When fitted already, ``fit`` trains ``max_epochs`` more epochs from the current
+        weights and optimizer state (``loss_curve_`` and ``n_epochs_`` extend) instead of
+        starting over. Training settings come from the first fit.
+    verbose : int, default=0
+        ``1`` prints skorch's table of losses after each epoch; ``2`` shows one progress
+        bar over the epochs, with the time left and the latest loss.
+"""
+
+
+def document_training_options(cls):
+    """Class decorator: the shared ``callbacks``/``warm_start``/``verbose`` entries."""
+    cls.__doc__ = cls.__doc__.replace("    {training_options}\n", TRAINING_OPTIONS_DOC)
+    return cls
+
+
 class InputRangeWarning(UserWarning):
     """Input values outside the range an estimator expects or saw during ``fit``.
 

@@ -9,7 +9,13 @@ from sklearn.utils._param_validation import Interval
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._base import TorchEstimator, as_tensor, check_sizes, resolve_image_shape
+from ._base import (
+    TRAINING_OPTIONS_DOC,
+    TorchEstimator,
+    as_tensor,
+    check_sizes,
+    resolve_image_shape,
+)
 from ._modules import MLPHead, SmallCNN
 
 _SHARED_PARAMS_DOC = """
@@ -38,17 +44,7 @@ _SHARED_PARAMS_DOC = """
         Where to train and infer, e.g. ``"cuda"``.
     random_state : int, RandomState instance or None, default=None
         Seeds weight initialisation, dropout and shuffling.
-    callbacks : list of skorch callbacks or (name, callback) tuples, default=None
-        Extra skorch callbacks (``LRScheduler``, ``Checkpoint``, ``ProgressBar``...), run
-        after skae's own. Each fit uses copies, so the parameter stays as set, and ``clone``,
-        searches and pickling keep it.
-    warm_start : bool, default=False
-        When fitted already, ``fit`` trains ``max_epochs`` more epochs from the current
-        weights and optimizer state (``loss_curve_`` and ``n_epochs_`` extend) instead of
-        starting over. Training settings come from the first fit.
-    verbose : int, default=0
-        ``1`` prints skorch's table of losses after each epoch; ``2`` shows one progress
-        bar over the epochs, with the time left and the latest loss.
+    {training_options}
 
     Attributes
     ----------
@@ -389,9 +385,16 @@ class CNNClassifier(NeuralClassifier):
         }
 
 
+def shared_params_doc(lr, optimizer, clip):
+    """The parameters and attributes every classifier documents, with its defaults."""
+    return _SHARED_PARAMS_DOC.format(
+        lr=lr, optimizer=optimizer, clip=clip, training_options=TRAINING_OPTIONS_DOC.strip()
+    ).strip()
+
+
 SoftmaxClassifier.__doc__ = SoftmaxClassifier.__doc__.format(
-    shared=_SHARED_PARAMS_DOC.format(lr="1e-3", optimizer="adam", clip="1.0").strip()
+    shared=shared_params_doc(lr="1e-3", optimizer="adam", clip="1.0")
 )
 CNNClassifier.__doc__ = CNNClassifier.__doc__.format(
-    shared=_SHARED_PARAMS_DOC.format(lr="0.1", optimizer="sgd", clip="None").strip()
+    shared=shared_params_doc(lr="0.1", optimizer="sgd", clip="None")
 )

@@ -10,7 +10,7 @@ from skorch.callbacks import Freezer, Unfreezer
 
 from ._autoencoder import ConvAETransformer
 from ._base import check_sizes
-from ._classifiers import _SHARED_PARAMS_DOC, NeuralClassifier
+from ._classifiers import NeuralClassifier, shared_params_doc
 from ._modules import EncoderHead
 
 
@@ -166,5 +166,5 @@ default=None
 
 
 EncoderClassifier.__doc__ = EncoderClassifier.__doc__.format(
-    shared=_SHARED_PARAMS_DOC.format(lr="1e-3", optimizer="adam", clip="None").strip()
+    shared=shared_params_doc(lr="1e-3", optimizer="adam", clip="None")
 )
