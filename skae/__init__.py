@@ -6,7 +6,7 @@ The estimators are here; the studies are in :mod:`skae.studies`, the figures in
 """
 
 from ._autoencoder import ConvAETransformer, VAETransformer
-from ._base import InputRangeWarning
+from ._checks import InputRangeWarning
 from ._classifiers import CNNClassifier, SoftmaxClassifier
 from ._encoder_classifier import EncoderClassifier
 

@@ -15,11 +15,10 @@ from ._base import (
     SkaeNet,
     TorchEstimator,
     as_tensor,
-    check_sizes,
     document_training_options,
-    resolve_image_shape,
     seeded,
 )
+from ._checks import check_sizes, resolve_image_shape
 from ._modules import ConvAE, DenseConvAE
 from .noise import NOISE_TYPES, corrupt
 

@@ -6,9 +6,6 @@ loop and the callbacks; skae validates input, seeds, batches in memory and infer
 """
 
 import copy
-import math
-import sys
-import warnings
 from contextlib import contextmanager
 from numbers import Integral, Real
 
@@ -20,6 +17,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from skorch.callbacks import EarlyStopping
 from skorch.dataset import ValidSplit
 
+from ._checks import InputRangeWarning, value_range, warn_user
 from ._skorch import (  # SkaeNet, InMemoryLoader, KeepBestOnInterrupt: here too for old pickles
     EpochProgressBar,
     InMemoryLoader,
@@ -76,64 +74,6 @@ def document_training_options(cls):
     """Class decorator: the shared ``callbacks``/``warm_start``/``verbose`` entries."""
     cls.__doc__ = cls.__doc__.replace("    {training_options}\n", TRAINING_OPTIONS_DOC)
     return cls
-
-
-class InputRangeWarning(UserWarning):
-    """Input values outside the range an estimator expects or saw during ``fit``.
-
-    A warning rather than an error: other scales can be deliberate (standardized inputs),
-    but 0-255 pixels fed to a network that expects [0, 1] train it to chance level.
-    """
-
-
-def warn_user(message, category):
-    """Warn at the user's line: the first caller outside skae and scikit-learn."""
-    frame, stacklevel = sys._getframe(1), 2
-    while frame is not None and frame.f_globals.get("__name__", "").split(".")[0] in {
-        "skae",
-        "sklearn",
-    }:
-        frame, stacklevel = frame.f_back, stacklevel + 1
-    warnings.warn(message, category, stacklevel=stacklevel)
-
-
-def value_range(X):
-    """``(min, max)`` of an array, ``(0, 0)`` when empty."""
-    return (float(X.min()), float(X.max())) if X.size else (0.0, 0.0)
-
-
-def check_sizes(estimator, name, value, length=None, empty=False):
-    """``value`` as a tuple of positive ints: ``length`` of them, or any number (``empty``: 0 too).
-
-    For the sizes the torch modules take (channels, hidden units, image shape): a clear
-    error instead of a raw torch error, a silent default or a network that cannot learn.
-    """
-    sizes = tuple(value)
-    positive = all(isinstance(v, Integral) and not isinstance(v, bool) and v > 0 for v in sizes)
-    right_length = len(sizes) == length if length else empty or len(sizes) > 0
-    if not (positive and right_length):
-        what = f"{length} positive ints" if length else "positive ints"
-        raise ValueError(
-            f"The {name!r} parameter of {type(estimator).__name__} must be a tuple of {what}"
-            f"{'' if length or empty else ' (at least one)'}; got {value!r}."
-        )
-    return tuple(int(v) for v in sizes)
-
-
-def resolve_image_shape(estimator, n_features):
-    """``image_shape`` checked against ``n_features``; ``None`` infers a square or 1xn image."""
-    image_shape = estimator.image_shape
-    if image_shape is None:
-        side = math.isqrt(n_features)
-        return (1, side, side) if side * side == n_features else (1, 1, n_features)
-    image_shape = check_sizes(estimator, "image_shape", image_shape, length=3)
-    if math.prod(image_shape) != n_features:
-        raise ValueError(
-            f"X has {n_features} features per sample but image_shape={image_shape} needs "
-            f"{math.prod(image_shape)} (channels x height x width). Flatten each image to "
-            "one row, or set image_shape (None infers a square single-channel image)."
-        )
-    return image_shape
 
 
 class TorchEstimator(BaseEstimator):

@@ -13,9 +13,8 @@ from ._base import (
     TRAINING_OPTIONS_DOC,
     TorchEstimator,
     as_tensor,
-    check_sizes,
-    resolve_image_shape,
 )
+from ._checks import check_sizes, resolve_image_shape
 from ._modules import MLPHead, SmallCNN
 
 _SHARED_PARAMS_DOC = """

@@ -9,7 +9,7 @@ from sklearn.utils._param_validation import Interval
 from skorch.callbacks import Freezer, Unfreezer
 
 from ._autoencoder import ConvAETransformer
-from ._base import check_sizes
+from ._checks import check_sizes
 from ._classifiers import NeuralClassifier, shared_params_doc
 from ._modules import EncoderHead
 
