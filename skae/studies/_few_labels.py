@@ -11,6 +11,7 @@ Cells are logged as they finish (``cells.jsonl``), so a stopped run resumes wher
 """
 
 import csv
+import itertools
 import json
 import time
 from dataclasses import asdict, dataclass
@@ -152,8 +153,13 @@ def run_few_labels(
         todo = todo[:max_cells]
         progress = tqdm(total=len(todo), unit="cell", disable=not verbose)
         try:
-            for dataset, cells in _by_dataset(todo):
-                encoders = _representations(dataset, data[dataset], profile, out, device, verbose)
+            representations = {}  # per data set, fitted once per run
+            for dataset, cells in itertools.groupby(todo, key=lambda cell: cell["dataset"]):
+                if dataset not in representations:
+                    representations[dataset] = _representations(
+                        dataset, data[dataset], profile, out, device, verbose
+                    )
+                encoders = representations[dataset]
                 finished = joblib.Parallel(n_jobs=n_jobs, return_as="generator_unordered")(
                     joblib.delayed(_run)(cell, data[dataset], encoders, profile, device)
                     for cell in cells
@@ -183,7 +189,7 @@ def _load(dataset, profile, data_home):
 
 
 def _cells(profile, methods):
-    """Every cell, draw by draw and the fewest labels first: a partial run is still a table."""
+    """Every cell, draw by draw (both data sets in each): a partial run is still a table."""
     return [
         {
             "dataset": dataset,
@@ -193,8 +199,8 @@ def _cells(profile, methods):
             "method": name,
             "profile": as_json(profile),
         }
-        for dataset in profile.datasets
         for draw in range(profile.n_draws)
+        for dataset in profile.datasets
         for n in profile.n_labels
         for name in methods
         for rep in METHODS[name][0]
@@ -203,11 +209,6 @@ def _cells(profile, methods):
 
 def _key(cell):
     return tuple(cell[k] for k in ("dataset", "n_labels", "draw", "representation", "method"))
-
-
-def _by_dataset(cells):
-    for dataset in dict.fromkeys(cell["dataset"] for cell in cells):
-        yield dataset, [cell for cell in cells if cell["dataset"] == dataset]
 
 
 def _representations(dataset, data, profile, out, device, verbose):
