@@ -16,6 +16,7 @@ import json
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 import joblib
 import numpy as np
@@ -83,17 +84,23 @@ ANCHORS = {
 # space for pixels), and the seed-1 dense-latent autoencoder's 33-feature code.
 REPRESENTATIONS = {"pixels": False, "pixels_pca50": False, "dense_ae": True}  # -> pretrained
 
-# method -> (representations it runs on, transductive)
+
+class Method(NamedTuple):
+    representations: tuple  # what it runs on
+    unlabeled: bool  # trains on the unlabeled pool too (-1 labels)
+    transductive: bool = False  # the test images are in its graph
+
+
 METHODS = {
-    "cnn": (("pixels",), False),
-    "encoder_from_scratch": (("dense_ae",), False),
-    "fine_tuned": (("dense_ae",), False),
-    "frozen_softmax": (("pixels", "dense_ae"), False),
-    "frozen_svc": (("pixels", "dense_ae"), False),
-    "self_training": (("dense_ae",), False),
-    "poisson_inductive": (("pixels_pca50", "dense_ae"), False),
-    "poisson_transductive": (("pixels_pca50", "dense_ae"), True),
-    "laplace_transductive": (("pixels_pca50", "dense_ae"), True),
+    "cnn": Method(("pixels",), unlabeled=False),
+    "encoder_from_scratch": Method(("dense_ae",), unlabeled=False),
+    "fine_tuned": Method(("dense_ae",), unlabeled=False),
+    "frozen_softmax": Method(("pixels", "dense_ae"), unlabeled=False),
+    "frozen_svc": Method(("pixels", "dense_ae"), unlabeled=False),
+    "self_training": Method(("dense_ae",), unlabeled=True),
+    "poisson_inductive": Method(("pixels_pca50", "dense_ae"), unlabeled=True),
+    "poisson_transductive": Method(("pixels_pca50", "dense_ae"), True, transductive=True),
+    "laplace_transductive": Method(("pixels_pca50", "dense_ae"), True, transductive=True),
 }
 
 
@@ -116,8 +123,8 @@ def run_few_labels(
         How much to run: ``tiny`` in a minute (tests), ``paper`` the full study (100 / 300 /
         1 000 / 3 000 labels, 5 draws, MNIST and FashionMNIST, all 60 000 + 10 000 images).
     out : path-like
-        Output folder: ``cells.jsonl`` (resume log), ``summary.csv``, ``summary.rst``,
-        ``figures/few_labels.png``, cached autoencoders.
+        Output folder: ``cells.jsonl`` (resume log), ``summary.csv`` (and ``.json``),
+        ``summary_<dataset>.rst`` tables, ``figures/few_labels.png``, cached autoencoders.
     data_home : path-like or None, default=None
         Folder holding ``MNIST/`` and ``FashionMNIST/`` (default: ``SKAE_DATA``).
     methods : list of str or None, default=None
@@ -203,7 +210,7 @@ def _cells(profile, methods):
         for dataset in profile.datasets
         for n in profile.n_labels
         for name in methods
-        for rep in METHODS[name][0]
+        for rep in METHODS[name].representations
     ]
 
 
@@ -252,25 +259,24 @@ def _run(cell, data, encoders, profile, device):
     labeled = labeled_draw(y, cell["n_labels"], cell["draw"])
     encoder = encoders[cell["representation"]]
     model = _method(cell["method"], encoder, profile, device, cell["draw"])
+    method = METHODS[cell["method"]]
+    if method.unlabeled:  # the whole pool, -1 where unlabeled; transductive: the test images too
+        X_fit = np.vstack([X, X_test]) if method.transductive else X
+        y_fit = np.full(len(X_fit), -1)
+        y_fit[labeled] = y[labeled]
+    else:
+        X_fit, y_fit = X[labeled], y[labeled]
     start = time.perf_counter()
-    if METHODS[cell["method"]][1]:  # transductive: the test images are in the graph
-        y_all = np.full(len(X) + len(X_test), -1)
-        y_all[labeled] = y[labeled]
-        model.fit(np.vstack([X, X_test]), y_all)
+    model.fit(X_fit, y_fit)
+    if method.transductive:
         accuracy = float(np.mean(model[-1].transduction_[len(X) :] == y_test))
     else:
-        if cell["method"] in ("self_training", "poisson_inductive"):
-            y_partial = np.full(len(X), -1)
-            y_partial[labeled] = y[labeled]
-            model.fit(X, y_partial)
-        else:
-            model.fit(X[labeled], y[labeled])
         accuracy = float(model.score(X_test, y_test))
     return {
         **cell,
         "accuracy": accuracy,
         "fit_time": time.perf_counter() - start,
-        "transductive": METHODS[cell["method"]][1],
+        "transductive": method.transductive,
         "pretrained": REPRESENTATIONS[cell["representation"]]
         and cell["method"] != "encoder_from_scratch",
     }
