@@ -4,9 +4,10 @@ Choose the pretrained encoder by downstream accuracy
 =====================================================
 
 Nothing guarantees that the autoencoder with the lowest reconstruction error is the one
-whose codes classify best. With a few labels, let the labels choose: ``GridSearchCV`` over candidate encoders,
-each pretrained once on the unlabeled images and wrapped in ``FrozenEstimator`` so that the
-search never refits them, scored by cross-validated accuracy on the labeled images.
+whose codes classify best. With a few labels, let the labels choose: ``GridSearchCV`` over
+candidate encoders, each pretrained once on the unlabeled images and wrapped in
+``FrozenEstimator`` so that the search never refits them, scored by cross-validated accuracy
+on the labeled images.
 """
 
 # %%
