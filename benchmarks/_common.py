@@ -9,6 +9,8 @@ from pathlib import Path
 
 import torch
 
+from skae.studies._files import rst_table  # noqa: F401  (the benchmarks' tables, as the studies')
+
 RESULTS = Path(__file__).parent / "results"
 
 
@@ -73,15 +75,6 @@ def report(name, claim, rows, extra=None):
     record = {"claim": claim, "machine": machine(), "rows": rows, **(extra or {})}
     (RESULTS / f"{name}.json").write_text(json.dumps(record, indent=1))
     print(f"\nwrote {RESULTS / f'{name}.json'}")
-
-
-def rst_table(header, body):
-    """A reStructuredText simple table (the docs include these files)."""
-    widths = [max(len(str(r[i])) for r in [header, *body]) for i in range(len(header))]
-    rule = "  ".join("=" * w for w in widths)
-    lines = [rule, "  ".join(h.ljust(w) for h, w in zip(header, widths)).rstrip(), rule]
-    lines += ["  ".join(str(c).ljust(w) for c, w in zip(r, widths)).rstrip() for r in body]
-    return "\n".join([*lines, rule, ""])
 
 
 def _fmt(value):

@@ -17,7 +17,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from skorch.callbacks import EarlyStopping
 from skorch.dataset import ValidSplit
 
-from ._checks import InputRangeWarning, value_range, warn_user
+from ._checks import InputRangeWarning, check_device, value_range, warn_user
 from ._skorch import (  # SkaeNet, InMemoryLoader, KeepBestOnInterrupt: here too for old pickles
     EpochProgressBar,
     InMemoryLoader,
@@ -219,14 +219,7 @@ class TorchEstimator(BaseEstimator):
         return net.initialize()
 
     def _check_device(self):
-        try:
-            torch.device(self.device)
-        except RuntimeError:
-            raise ValueError(
-                f"device={self.device!r} is not a torch device: use e.g. 'cpu', 'cuda' or 'cuda:1'."
-            ) from None
-        if str(self.device).startswith("cuda") and not torch.cuda.is_available():
-            raise ValueError(f"device={self.device!r} was asked for but CUDA is not available.")
+        check_device(self.device)
 
     def _set_trained(self, net):
         """Store the trained ``net`` and the fitted attributes read from its history."""

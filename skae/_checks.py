@@ -5,6 +5,8 @@ import sys
 import warnings
 from numbers import Integral
 
+import torch
+
 
 class InputRangeWarning(UserWarning):
     """Input values outside the range an estimator expects or saw during ``fit``.
@@ -23,6 +25,19 @@ def warn_user(message, category):
     }:
         frame, stacklevel = frame.f_back, stacklevel + 1
     warnings.warn(message, category, stacklevel=stacklevel)
+
+
+def check_device(device):
+    """``device`` as a torch device this machine has, else a clear ``ValueError``."""
+    try:
+        device = torch.device(device)
+    except (RuntimeError, TypeError):
+        raise ValueError(
+            f"device={device!r} is not a torch device: use e.g. 'cpu', 'cuda' or 'cuda:1'."
+        ) from None
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"device={str(device)!r} was asked for but CUDA is not available.")
+    return device
 
 
 def value_range(X):

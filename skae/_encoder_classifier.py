@@ -117,10 +117,14 @@ default=None
         autoencoder = params.pop("autoencoder")
         return type(self)(autoencoder, **{k: clone(v, safe=False) for k, v in params.items()})
 
+    def _autoencoder(self):
+        """The autoencoder given, out of its ``FrozenEstimator``; ``None`` if none."""
+        ae = self.autoencoder
+        return ae.estimator if isinstance(ae, FrozenEstimator) else ae
+
     def _pretrained(self):
         """The fitted autoencoder to start from, or ``None``."""
-        ae = self.autoencoder
-        ae = ae.estimator if isinstance(ae, FrozenEstimator) else ae
+        ae = self._autoencoder()
         return ae if hasattr(ae, "net_") else None
 
     def _module_class(self):
@@ -129,9 +133,8 @@ default=None
     def _module_params(self, n_features, n_classes):
         ae = self._pretrained()
         if ae is None:  # the architecture only: an untrained network of the right shape
-            ae = self.autoencoder or ConvAETransformer()
-            ae = ae.estimator if isinstance(ae, FrozenEstimator) else ae
-            ae = clone(ae).set_params(max_epochs=0, device="cpu", callbacks=None)
+            ae = clone(self._autoencoder() or ConvAETransformer())
+            ae.set_params(max_epochs=0, device="cpu", callbacks=None)
             ae.fit(np.zeros((1, n_features), np.float32))
         elif ae.n_features_in_ != n_features:
             raise ValueError(

@@ -10,9 +10,7 @@ propagation; "transductive" when the test images are in the graph as well).
 Cells are logged as they finish (``cells.jsonl``), so a stopped run resumes where it ended.
 """
 
-import csv
 import itertools
-import json
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -36,7 +34,7 @@ from .._encoder_classifier import EncoderClassifier
 from ..semi_supervised import GraphClassifier
 from ._cache import fit_cached
 from ._figures import save_figures
-from ._files import CellLog, as_json, environment, locked, write_atomic
+from ._files import CellLog, as_json, environment, locked, rst_table, write_atomic, write_tables
 from ._profiles import SEED1_BEST
 from ._request import StudyError, check_device, load_images, resolve_profile
 
@@ -347,26 +345,13 @@ def format_table(rows, dataset="mnist"):
         lines[f"published: {name}{mark}"] = {n: f"{v:.1f}" for n, v in values.items()}
     header = ["method", *(f"{n} labels %" for n in sizes)]
     body = [[name, *(values.get(n, "-") for n in sizes)] for name, values in lines.items()]
-    return _rst_table(header, body)
-
-
-def _rst_table(header, body):
-    widths = [max(len(str(r[i])) for r in [header, *body]) for i in range(len(header))]
-    rule = "  ".join("=" * w for w in widths)
-    rows = ["  ".join(str(c).ljust(w) for c, w in zip(r, widths)).rstrip() for r in body]
-    head = "  ".join(h.ljust(w) for h, w in zip(header, widths)).rstrip()
-    return "\n".join([rule, head, rule, *rows, rule, ""])
+    return rst_table(header, body)
 
 
 def _write(rows, out):
     if not rows:
         return
-    with write_atomic(out / "summary.csv") as file:
-        writer = csv.DictWriter(file, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
-    with write_atomic(out / "summary.json") as file:
-        json.dump(rows, file, indent=1)
+    write_tables(rows, out, "summary", list(rows[0]))
     for dataset in dict.fromkeys(row["dataset"] for row in rows):
         with write_atomic(out / f"summary_{dataset}.rst") as file:
             file.write(format_table(rows, dataset))

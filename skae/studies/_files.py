@@ -7,6 +7,7 @@
 * :func:`environment`: what produced a run's numbers (versions, threads, device, processor).
 """
 
+import csv
 import json
 import os
 import platform
@@ -116,6 +117,25 @@ def locked(folder):
         finally:
             file.truncate(0)
             fcntl.flock(file, fcntl.LOCK_UN)
+
+
+def write_tables(rows, folder, stem, columns):
+    """``rows`` as ``<stem>.csv`` (the given columns) and ``<stem>.json`` (whole), atomically."""
+    with write_atomic(Path(folder) / f"{stem}.csv") as file:
+        writer = csv.DictWriter(file, fieldnames=columns, extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(rows)
+    with write_atomic(Path(folder) / f"{stem}.json") as file:
+        json.dump(rows, file, indent=1)
+
+
+def rst_table(header, body):
+    """A reStructuredText simple table (the docs include these files)."""
+    widths = [max(len(str(r[i])) for r in [header, *body]) for i in range(len(header))]
+    rule = "  ".join("=" * w for w in widths)
+    lines = [rule, "  ".join(h.ljust(w) for h, w in zip(header, widths)).rstrip(), rule]
+    lines += ["  ".join(str(c).ljust(w) for c, w in zip(r, widths)).rstrip() for r in body]
+    return "\n".join([*lines, rule, ""])
 
 
 def as_json(profile):

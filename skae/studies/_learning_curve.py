@@ -10,8 +10,6 @@ models: the study needs two test scores, the head's loss curve and resumable cel
 The tables it writes feed :class:`sklearn.model_selection.LearningCurveDisplay`.
 """
 
-import csv
-import json
 import time
 from pathlib import Path
 
@@ -27,7 +25,7 @@ from .._autoencoder import ConvAETransformer
 from .._batched import fit_batched, fixed_transform, split_fixed_steps
 from .._classifiers import CNNClassifier, SoftmaxClassifier
 from ._cache import fit_cached
-from ._files import CellLog, as_json, environment, locked, write_atomic
+from ._files import CellLog, as_json, environment, locked, write_tables
 from ._profiles import AUTOENCODERS, PIPELINE_ENCODERS, PROFILES, REPORTED_SIZES
 from ._request import StudyError, check_device, load_images, resolve_profile
 
@@ -416,12 +414,7 @@ def _without_predictions(rows):
 
 def _write_tables(rows, out):
     columns = [k for k in rows[0] if k not in ("loss_curve", "profile")] if rows else []
-    with write_atomic(out / "learning_curve.csv") as file:
-        writer = csv.DictWriter(file, fieldnames=columns, extrasaction="ignore")
-        writer.writeheader()
-        writer.writerows(rows)
-    with write_atomic(out / "learning_curve.json") as file:
-        json.dump(rows, file, indent=1)
+    write_tables(rows, out, "learning_curve", columns)
 
 
 def summarize(rows, metric="test_accuracy"):

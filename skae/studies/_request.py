@@ -1,6 +1,6 @@
 """A study request checked whole before any work: profile, device, data."""
 
-import torch
+from .. import _checks
 
 
 class StudyError(ValueError):
@@ -19,11 +19,9 @@ def resolve_profile(profile, profiles):
 def check_device(device):
     """Fail before any work if ``device`` is not a torch device this machine has."""
     try:
-        device = torch.device(device)
-    except (RuntimeError, TypeError) as error:
-        raise StudyError(f"Invalid device {device!r}: {error}") from None
-    if device.type == "cuda" and not torch.cuda.is_available():
-        raise StudyError(f"device={str(device)!r} was asked for but CUDA is not available.")
+        _checks.check_device(device)
+    except ValueError as error:
+        raise StudyError(str(error)) from None
 
 
 def load_images(dataset, subset, data_home):
