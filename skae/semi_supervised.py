@@ -1,17 +1,20 @@
-"""Graph-based semi-supervised classifiers: Laplace and Poisson learning via graphlearning.
+"""Semi-supervised classifiers: graph propagation (Laplace, Poisson) and pseudo-labels.
 
 scikit-learn's ``LabelSpreading`` and ``LabelPropagation`` already work after a frozen skae
 encoder. Poisson learning (Calder et al. 2020) is far better with very few labels; this
 module wraps Jeff Calder's ``graphlearning`` package (``pip install "skae[graph]"``) as a
-scikit-learn classifier instead of re-implementing it.
+scikit-learn classifier instead of re-implementing it. ``PseudoLabelClassifier`` turns any
+of them into an inductive model: a supervised classifier trained on the labels they infer.
 """
 
 from numbers import Integral
 
 import numpy as np
-from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
+from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, _fit_context, clone
 from sklearn.neighbors import NearestNeighbors
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.pipeline import Pipeline
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
+from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
@@ -132,6 +135,117 @@ class GraphClassifier(ClassifierMixin, BaseEstimator):
         """
         check_is_fitted(self)
         return self.classes_[self.predict_proba(X).argmax(1)]
+
+
+class PseudoLabelClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
+    """Train a classifier on the labels a semi-supervised labeler infers for unlabeled samples.
+
+    ``fit(X, y)`` fits a clone of ``labeler`` on every sample (``-1``: unlabeled), takes its
+    ``transduction_`` (the labeled samples keep their own labels) and fits a clone of
+    ``classifier`` on all samples with those labels. ``predict`` is the classifier's, so new
+    samples never enter the labeler: the inductive route of graph propagation. The labeler
+    and the classifier may see different representations, e.g. a graph over frozen codes
+    and a CNN on the pixels.
+
+    Parameters
+    ----------
+    labeler : estimator
+        Semi-supervised estimator with ``transduction_`` after ``fit(X, y)``
+        (:class:`GraphClassifier`, ``LabelSpreading``), or a ``Pipeline`` ending in one.
+    classifier : estimator
+        Supervised classifier trained on the pseudo-labelled samples.
+
+    Attributes
+    ----------
+    labeler_ : estimator
+        The fitted clone of ``labeler``.
+    classifier_ : estimator
+        The fitted clone of ``classifier``.
+    transduction_ : ndarray of shape (n_samples,)
+        The labels ``classifier_`` was trained on.
+    classes_ : ndarray of shape (n_classes,)
+        Labels known to the classifier.
+    n_features_in_ : int
+        Number of features seen during fit.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.svm import SVC
+    >>> from skae.semi_supervised import GraphClassifier, PseudoLabelClassifier
+    >>> rng = np.random.default_rng(0)
+    >>> X = np.r_[rng.normal(0, 1, (50, 2)), rng.normal(6, 1, (50, 2))]
+    >>> y = np.full(100, -1)
+    >>> y[[0, 50]] = [0, 1]  # one label per cluster
+    >>> clf = PseudoLabelClassifier(GraphClassifier(), SVC()).fit(X, y)
+    >>> clf.predict([[0.5, 0.0], [5.5, 6.0]])
+    array([0, 1])
+    """
+
+    _parameter_constraints = {
+        "labeler": [HasMethods(["fit"])],
+        "classifier": [HasMethods(["fit", "predict"])],
+    }
+
+    def __init__(self, labeler, classifier):
+        self.labeler = labeler
+        self.classifier = classifier
+
+    @_fit_context(prefer_skip_nested_validation=False)
+    def fit(self, X, y):
+        """Label the unlabeled samples of ``y`` (``-1``), then train the classifier on all.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            All samples, labeled and unlabeled.
+        y : array-like of shape (n_samples,)
+            Labels; ``-1`` marks an unlabeled sample.
+
+        Returns
+        -------
+        self : PseudoLabelClassifier
+        """
+        X, y = validate_data(self, X, y)
+        check_classification_targets(y)
+        self.labeler_ = clone(self.labeler).fit(X, y)
+        labeler = self.labeler_[-1] if isinstance(self.labeler_, Pipeline) else self.labeler_
+        labels = np.asarray(labeler.transduction_).copy()
+        labeled = y != -1
+        labels[labeled] = y[labeled]
+        self.transduction_ = labels
+        self.classifier_ = clone(self.classifier).fit(X, labels)
+        self.classes_ = self.classifier_.classes_
+        return self
+
+    def predict(self, X):
+        """The classifier's labels for ``X``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        y : ndarray of shape (n_samples,)
+        """
+        check_is_fitted(self)
+        return self.classifier_.predict(validate_data(self, X, reset=False))
+
+    @available_if(lambda self: hasattr(self.classifier, "predict_proba"))
+    def predict_proba(self, X):
+        """The classifier's class probabilities for ``X``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+        """
+        check_is_fitted(self)
+        return self.classifier_.predict_proba(validate_data(self, X, reset=False))
 
 
 def _import_graphlearning():

@@ -10,7 +10,7 @@ from skae import (
     SoftmaxClassifier,
     VAETransformer,
 )
-from skae.semi_supervised import GraphClassifier
+from skae.semi_supervised import GraphClassifier, PseudoLabelClassifier
 
 # The checks feed random tables, not [0, 1] pixels: the image models rightly warn about it.
 pytestmark = pytest.mark.filterwarnings("ignore::skae.InputRangeWarning")
@@ -36,12 +36,15 @@ ESTIMATORS = [
         ConvAETransformer(image_shape=None, channels=(4, 4)), lr=1e-2, max_epochs=30, random_state=0
     ),
     GraphClassifier(),
+    PseudoLabelClassifier(
+        GraphClassifier(), SoftmaxClassifier(lr=1e-2, max_epochs=10, random_state=0)
+    ),
 ]
 
 
 def expected_failures(estimator):
     """The one expected failure, with its reason (scikit-learn exempts its own by name)."""
-    if isinstance(estimator, GraphClassifier):
+    if isinstance(estimator, GraphClassifier | PseudoLabelClassifier):
         return {
             "check_classifiers_classes": "-1 marks an unlabeled sample (scikit-learn's "
             "semi-supervised convention), so it cannot also be a class label, as for "
