@@ -6,7 +6,8 @@ the representation's Euclidean space, has the same digit. Graph propagation (Poi
 Laplace, label spreading) can only be as good as these neighbourhoods.
 
 Representations: raw pixels, their 50 principal components, the seed-0 autoencoders of the
-committed paper run (AE, sparse AE, untrained random encoder; 100 epochs), and seed-1
+committed paper run (AE, sparse AE, untrained random encoder; 100 epochs), the few-label
+study's dense AE (33 features, 30 epochs), and seed-1
 dense-latent autoencoders trained here on the 60 000 training images without labels: latent
 sizes 10, 16 and 33, a denoising one (Gaussian noise) and the VAE mean (33), each for
 ``--epochs`` epochs with seed-1's best parameters (cached in ``results/code_neighbourhoods``).
@@ -60,6 +61,7 @@ def main(epochs):
             f"seed-0 {name}": cached_model("paper/autoencoders", name)
             for name in ("ae_mnist", "sparse_ae_mnist", "random_encoder")
         },
+        "few-label study's dense AE, 33": cached_model("few_labels/autoencoders", "dense_ae_mnist"),
     }
     data = {"dataset": "mnist", "subset": "train", "n_images": len(X)}
     folder = RESULTS / "code_neighbourhoods"
