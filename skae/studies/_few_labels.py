@@ -108,7 +108,7 @@ METHODS = {
     "self_training": Method(("dense_ae",), unlabeled=True),
     "poisson_inductive": Method(("pixels_pca50", "dense_ae"), unlabeled=True),
     "poisson_pseudo_cnn": Method(("dense_ae",), unlabeled=True),
-    "poisson_pseudo_cnn_transductive": Method(("pixels_pca50", "dense_ae"), True, True),
+    "poisson_pseudo_cnn_transductive": Method(("dense_ae",), True, transductive=True),
     "poisson_transductive": Method(("pixels_pca50", "dense_ae"), True, transductive=True),
     "laplace_transductive": Method(("pixels_pca50", "dense_ae"), True, transductive=True),
 }
