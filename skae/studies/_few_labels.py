@@ -5,7 +5,8 @@ it without labels. Each cell draws ``n_labels`` class-balanced labels from the p
 by the draw) and scores one method on the full test set. Methods use the pool in three ways:
 not at all (from scratch: the seed-0 CNN, the encoder network), for pretraining only (frozen
 codes + softmax or SVC, a fine-tuned encoder), or as unlabeled data too (self-training, graph
-propagation; "transductive" when the test images are in the graph as well).
+propagation, a CNN trained on the graph's labels; "transductive" when the test images are in
+the graph as well).
 
 Cells are logged as they finish (``cells.jsonl``), so a stopped run resumes where it ended.
 """
@@ -278,7 +279,8 @@ def _run(cell, data, encoders, profile, device):
         X_fit, y_fit = X[labeled], y[labeled]
     start = time.perf_counter()
     model.fit(X_fit, y_fit)
-    if method.transductive and isinstance(model, Pipeline):  # the graph's own test labels
+    # a graph is scored by its own labels of the test images; a pseudo-label CNN predicts them
+    if method.transductive and isinstance(model, Pipeline):
         accuracy = float(np.mean(model[-1].transduction_[len(X) :] == y_test))
     else:
         accuracy = float(model.score(X_test, y_test))
