@@ -1,7 +1,7 @@
 """
-===========================================================
+============================================================
 Few labels: frozen codes, fine-tuning, graphs, pseudo-labels
-===========================================================
+============================================================
 
 Four ways to use an autoencoder pretrained on unlabeled images when only 100 images are
 labeled, against the same networks trained on the labels alone:
