@@ -4,7 +4,12 @@ from numbers import Real
 
 import numpy as np
 import torch
-from sklearn.base import ClassifierMixin, _fit_context
+from sklearn.base import (
+    ClassifierMixin,
+    ClassNamePrefixFeaturesOutMixin,
+    TransformerMixin,
+    _fit_context,
+)
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
@@ -187,10 +192,13 @@ class NeuralClassifier(ClassifierMixin, TorchEstimator):
         return self._from_logits(lambda logits: logits.log_softmax(dim=1), X)
 
     def _from_logits(self, fn, X):
+        return self._from_module(lambda module, x: fn(module(x)), X)
+
+    def _from_module(self, fn, X):
         check_is_fitted(self)
         X = validate_data(self, X, dtype=np.float32, reset=False)
         self._check_range(X)
-        return self._infer(lambda x: fn(self.net_.module_(x)), X)
+        return self._infer(lambda x: fn(self.net_.module_, x), X)
 
     def predict(self, X):
         """Most probable class of each sample.
@@ -293,7 +301,7 @@ class SoftmaxClassifier(NeuralClassifier):
         }
 
 
-class CNNClassifier(NeuralClassifier):
+class CNNClassifier(ClassNamePrefixFeaturesOutMixin, TransformerMixin, NeuralClassifier):
     """The seed-0 CNN, trained end to end on raw images with SGD.
 
     Two 3x3 convolutions (5 filters each, ReLU, 2x2 max-pooling), dropout, and a linear
@@ -370,6 +378,33 @@ class CNNClassifier(NeuralClassifier):
         self.callbacks = callbacks
         self.warm_start = warm_start
         self.verbose = verbose
+
+    def transform(self, X):
+        """The features the last layer classifies: the pooled convolution maps, flattened.
+
+        A representation learned from the labels, e.g. for a graph over it
+        (:class:`~skae.semi_supervised.PseudoLabelClassifier`'s ``relabeler``). Dropout is
+        off.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Input images, flattened.
+
+        Returns
+        -------
+        features : ndarray of shape (n_samples, channels[1] * height // 4 * width // 4)
+        """
+        return self._from_module(lambda module, x: module.embed(x), X)
+
+    @property
+    def _n_features_out(self):  # read by get_feature_names_out
+        return self.net_.module_.classifier.in_features
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.transformer_tags.preserves_dtype = ["float32"]  # torch computes in float32
+        return tags
 
     def _module_class(self):
         return SmallCNN

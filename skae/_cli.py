@@ -70,6 +70,8 @@ def _few_labels(args):
         out=args.out,
         data_home=args.data_home,
         methods=args.methods,
+        datasets=args.datasets,
+        n_labels=args.n_labels,
         n_jobs=args.n_jobs,
         device=args.device,
         max_cells=args.max_cells,
@@ -156,6 +158,10 @@ def build_parser():
     )
     _add_common(few, FEW_LABELS_PROFILES, "results/few_labels")
     few.add_argument("--methods", nargs="+", help="subset of methods to run")
+    few.add_argument("--datasets", nargs="+", help="subset of the profile's data sets")
+    few.add_argument(
+        "--n-labels", nargs="+", type=int, help="subset of the profile's numbers of labels"
+    )
     few.add_argument(
         "--max-cells", type=int, metavar="N", help="run at most N unfinished cells (0: tables only)"
     )

@@ -180,8 +180,12 @@ class SmallCNN(nn.Module):
         )
         self.classifier = nn.Linear(c2 * (h // POOLING) * (w // POOLING), n_classes)
 
+    def embed(self, x):
+        """The features the linear layer classifies (flattened pooled maps)."""
+        return self.features(to_padded_images(x, self.image_shape))
+
     def forward(self, x):
-        return self.classifier(self.features(to_padded_images(x, self.image_shape)))
+        return self.classifier(self.embed(x))
 
 
 class MLPHead(nn.Module):

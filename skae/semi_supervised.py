@@ -7,7 +7,7 @@ scikit-learn classifier instead of re-implementing it. ``PseudoLabelClassifier``
 of them into an inductive model: a supervised classifier trained on the labels they infer.
 """
 
-from numbers import Integral
+from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, _fit_context, clone
@@ -45,6 +45,10 @@ class GraphClassifier(ClassifierMixin, BaseEstimator):
         Labels seen among the labeled samples.
     transduction_ : ndarray of shape (n_samples,)
         The label the graph gives each training sample (labeled ones included).
+    label_scores_ : ndarray of shape (n_samples, n_classes)
+        graphlearning's score of each class for each training sample; ``transduction_`` is
+        the best-scoring class. Not probabilities (Poisson scores can be negative), but the
+        margin between a sample's two best scores measures how sure the graph is.
     n_features_in_ : int
         Number of features seen during fit.
 
@@ -97,8 +101,8 @@ class GraphClassifier(ClassifierMixin, BaseEstimator):
             )
         k = min(self.n_neighbors, len(X) - 1)
         model = getattr(gl.ssl, self.method)(gl.weightmatrix.knn(X, k))
-        model.fit(labeled, np.searchsorted(self.classes_, y[labeled]))
-        self.transduction_ = self.classes_[model.predict()]
+        self.label_scores_ = model.fit(labeled, np.searchsorted(self.classes_, y[labeled]))
+        self.transduction_ = self.classes_[self.label_scores_.argmax(1)]
         self._neighbors = NearestNeighbors(n_neighbors=k).fit(X)
         return self
 
@@ -142,10 +146,13 @@ class PseudoLabelClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
 
     ``fit(X, y)`` fits a clone of ``labeler`` on every sample (``-1``: unlabeled), takes its
     ``transduction_`` (the labeled samples keep their own labels) and fits a clone of
-    ``classifier`` on all samples with those labels. ``predict`` is the classifier's, so new
-    samples never enter the labeler: the inductive route of graph propagation. The labeler
-    and the classifier may see different representations, e.g. a graph over frozen codes
-    and a CNN on the pixels.
+    ``classifier`` on the samples with those labels: all of them, or with ``keep < 1`` the
+    labeled ones and the surest share of each inferred class. ``predict`` is the
+    classifier's, so new samples never enter the labeler: the inductive route of graph
+    propagation. The labeler and the classifier may see different representations, e.g. a
+    graph over frozen codes and a CNN on the pixels. With a ``relabeler``, a second round
+    (Iscen et al. 2019): the relabeler propagates ``y`` over the first classifier's own
+    features (its ``transform``), and a fresh classifier is trained on those labels.
 
     Parameters
     ----------
@@ -154,15 +161,34 @@ class PseudoLabelClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         (:class:`GraphClassifier`, ``LabelSpreading``), or a ``Pipeline`` ending in one.
     classifier : estimator
         Supervised classifier trained on the pseudo-labelled samples.
+    keep : float in (0, 1], default=1.0
+        Share of the unlabeled samples of each inferred class the classifier is trained on,
+        the ones with the widest margin between the labeler's two best class scores
+        (``label_scores_`` of :class:`GraphClassifier`, ``label_distributions_`` of
+        ``LabelSpreading``). Fewer labels, fewer of them wrong: from 1 000 MNIST labels,
+        Poisson learning labels 96.3 % of the pool right, 99.3 % of its surest 80 %; but
+        the hard samples go too, and a CNN trained on those 80 % scores 95.8 % on the test
+        images against 97.1 % trained on all (``benchmarks/pseudo_label_cnn.py``).
+    relabeler : estimator or None, default=None
+        Semi-supervised estimator (as ``labeler``) for the second round, fitted on
+        ``classifier_.transform(X)`` of the first; ``None``: one round. E.g.
+        ``make_pipeline(PCA(50), GraphClassifier())`` after a :class:`~skae.CNNClassifier`:
+        from 1 000 MNIST labels, Poisson learning on the CNN's features labels 97.7 % of
+        the pool right (96.3 % on the autoencoder's codes) and the second CNN scores
+        97.8 % (97.1 % after one round).
 
     Attributes
     ----------
     labeler_ : estimator
         The fitted clone of ``labeler``.
+    relabeler_ : estimator
+        The fitted clone of ``relabeler`` (only with one).
     classifier_ : estimator
         The fitted clone of ``classifier``.
     transduction_ : ndarray of shape (n_samples,)
-        The labels ``classifier_`` was trained on.
+        The labeler's labels of all samples (labeled ones keep their own).
+    kept_ : ndarray of shape (n_samples,), dtype=bool
+        The samples ``classifier_`` was trained on.
     classes_ : ndarray of shape (n_classes,)
         Labels known to the classifier.
     n_features_in_ : int
@@ -185,11 +211,15 @@ class PseudoLabelClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
     _parameter_constraints = {
         "labeler": [HasMethods(["fit"])],
         "classifier": [HasMethods(["fit", "predict"])],
+        "keep": [Interval(Real, 0, 1, closed="right")],
+        "relabeler": [HasMethods(["fit"]), None],
     }
 
-    def __init__(self, labeler, classifier):
+    def __init__(self, labeler, classifier, keep=1.0, relabeler=None):
         self.labeler = labeler
         self.classifier = classifier
+        self.keep = keep
+        self.relabeler = relabeler
 
     @_fit_context(prefer_skip_nested_validation=False)
     def fit(self, X, y):
@@ -208,15 +238,27 @@ class PseudoLabelClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         """
         X, y = validate_data(self, X, y)
         check_classification_targets(y)
-        self.labeler_ = clone(self.labeler).fit(X, y)
-        labeler = self.labeler_[-1] if isinstance(self.labeler_, Pipeline) else self.labeler_
-        labels = np.asarray(labeler.transduction_).copy()
-        labeled = y != -1
-        labels[labeled] = y[labeled]
-        self.transduction_ = labels
-        self.classifier_ = clone(self.classifier).fit(X, labels)
+        self.labeler_ = self._train(self.labeler, X, X, y)
+        if self.relabeler is not None:
+            if not hasattr(self.classifier_, "transform"):
+                raise ValueError(
+                    f"relabeler needs the classifier's features; "
+                    f"{type(self.classifier_).__name__} has no transform."
+                )
+            self.relabeler_ = self._train(self.relabeler, self.classifier_.transform(X), X, y)
         self.classes_ = self.classifier_.classes_
         return self
+
+    def _train(self, labeler, features, X, y):
+        """Fit ``labeler`` on ``features``, then ``classifier_`` on ``X`` with its labels."""
+        labeler = clone(labeler).fit(features, y)
+        last = labeler[-1] if isinstance(labeler, Pipeline) else labeler
+        labeled = y != -1
+        self.transduction_ = np.where(labeled, y, last.transduction_)
+        self.kept_ = labeled | _surest(last, self.transduction_, self.keep)
+        kept = self.kept_
+        self.classifier_ = clone(self.classifier).fit(X[kept], self.transduction_[kept])
+        return labeler
 
     def predict(self, X):
         """The classifier's labels for ``X``.
@@ -246,6 +288,25 @@ class PseudoLabelClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         """
         check_is_fitted(self)
         return self.classifier_.predict_proba(validate_data(self, X, reset=False))
+
+
+def _surest(labeler, labels, keep):
+    """Mask of the ``keep`` share of each inferred class with the widest score margins."""
+    if keep == 1:
+        return np.ones(len(labels), dtype=bool)
+    scores = getattr(labeler, "label_scores_", getattr(labeler, "label_distributions_", None))
+    if scores is None:
+        raise ValueError(
+            f"keep={keep} needs class scores from the labeler (label_scores_ or "
+            f"label_distributions_); {type(labeler).__name__} has neither."
+        )
+    best_two = np.sort(scores, axis=1)[:, -2:]
+    margin = best_two[:, 1] - best_two[:, 0]
+    surest = np.zeros(len(labels), dtype=bool)
+    for label in np.unique(labels):
+        members = np.flatnonzero(labels == label)
+        surest[members[margin[members] >= np.quantile(margin[members], 1 - keep)]] = True
+    return surest
 
 
 def _import_graphlearning():

@@ -277,6 +277,15 @@ def test_cnn_learns_digits(mnist_small):
     X, y, X_test, y_test = mnist_small
     cnn = CNNClassifier(max_epochs=5, random_state=0).fit(X, y)
     assert cnn.score(X_test, y_test) > 0.6
+    # transform: the features its last layer turns into the class probabilities
+    features = cnn.transform(X_test)
+    last = cnn.net_.module_.classifier
+    logits = features @ last.weight.detach().numpy().T + last.bias.detach().numpy()
+    np.testing.assert_allclose(
+        np.exp(logits) / np.exp(logits).sum(1, keepdims=True), cnn.predict_proba(X_test),
+        rtol=1e-4, atol=1e-6,
+    )  # fmt: skip
+    assert cnn.get_feature_names_out()[-1] == f"cnnclassifier{features.shape[1] - 1}"
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")

@@ -84,3 +84,18 @@ def test_command_line(tmp_path, capsys):
     args = ["few-labels", "--profile", "tiny", "--out", str(tmp_path), "--quiet"]
     assert main([*args, "--methods", "frozen_svc"]) == 0
     assert "frozen_svc on dense_ae" in capsys.readouterr().out
+
+
+def test_a_subset_of_cells_runs_the_second_round(tmp_path, capsys):
+    """--datasets / --n-labels pick cells of the profile; relabeled: a second CNN is trained."""
+    args = ["few-labels", "--profile", "tiny", "--out", str(tmp_path), "--quiet"]
+    subset = ["--methods", "poisson_pseudo_cnn_relabeled", "--datasets", "mnist"]
+    assert main([*args, *subset, "--n-labels", "50"]) == 0
+    cells = study.CellLog(tmp_path / "cells.jsonl").read()
+    assert [(c["dataset"], c["n_labels"], c["draw"]) for c in cells] == [
+        ("mnist", 50, 0),
+        ("mnist", 50, 1),
+    ]
+    assert all(0.2 < c["accuracy"] <= 1 for c in cells)  # 10 classes: chance is 0.1
+    with pytest.raises(StudyError, match="Unknown datasets"):
+        run_few_labels("tiny", out=tmp_path, datasets=["cifar10"], verbose=0)

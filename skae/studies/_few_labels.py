@@ -109,6 +109,7 @@ METHODS = {
     "self_training": Method(("dense_ae",), unlabeled=True),
     "poisson_inductive": Method(("pixels_pca50", "dense_ae"), unlabeled=True),
     "poisson_pseudo_cnn": Method(("dense_ae",), unlabeled=True),
+    "poisson_pseudo_cnn_relabeled": Method(("dense_ae",), unlabeled=True),
     "poisson_pseudo_cnn_transductive": Method(("dense_ae",), True, transductive=True),
     "poisson_transductive": Method(("pixels_pca50", "dense_ae"), True, transductive=True),
     "laplace_transductive": Method(("pixels_pca50", "dense_ae"), True, transductive=True),
@@ -121,6 +122,8 @@ def run_few_labels(
     out,
     data_home=None,
     methods=None,
+    datasets=None,
+    n_labels=None,
     n_jobs=1,
     device="cpu",
     max_cells=None,
@@ -140,6 +143,9 @@ def run_few_labels(
         Folder holding ``MNIST/`` and ``FashionMNIST/`` (default: ``SKAE_DATA``).
     methods : list of str or None, default=None
         Subset of the methods (``None``: all).
+    datasets, n_labels : list or None, default=None
+        Subset of the profile's data sets and numbers of labels (``None``: all); cells
+        stay those of the profile, so a later run fills in the rest.
     n_jobs : int, default=1
         Cells trained in parallel (joblib workers; ``-1``: all cores).
     device : str, default="cpu"
@@ -156,9 +162,14 @@ def run_few_labels(
     """
     profile = resolve_profile(profile, FEW_LABELS_PROFILES)
     methods = list(METHODS) if methods is None else list(methods)
-    unknown = sorted(set(methods) - set(METHODS))
-    if unknown:
-        raise StudyError(f"Unknown methods {unknown}; choose from {list(METHODS)}.")
+    for name, chosen, choices in [
+        ("methods", methods, METHODS),
+        ("datasets", datasets, profile.datasets),
+        ("n_labels", n_labels, profile.n_labels),
+    ]:
+        unknown = sorted(set(chosen or ()) - set(choices))
+        if unknown:
+            raise StudyError(f"Unknown {name} {unknown}; choose from {list(choices)}.")
     check_device(device)
     data = {name: _load(name, profile, data_home) for name in profile.datasets}
     out = Path(out)
@@ -167,7 +178,13 @@ def run_few_labels(
         CellLog(out / "runs.jsonl").append(environment(device, profile=asdict(profile)))
         log = CellLog(out / "cells.jsonl")
         done = {_key(cell): cell for cell in log.read() if cell["profile"] == as_json(profile)}
-        todo = [cell for cell in _cells(profile, methods) if _key(cell) not in done]
+        todo = [
+            cell
+            for cell in _cells(profile, methods)
+            if _key(cell) not in done
+            and (datasets is None or cell["dataset"] in datasets)
+            and (n_labels is None or cell["n_labels"] in n_labels)
+        ]
         todo = todo[:max_cells]
         progress = tqdm(total=len(todo), unit="cell", disable=not verbose)
         try:
@@ -316,7 +333,10 @@ def _method(name, encoder, profile, device, seed):
     elif name.startswith("poisson_pseudo_cnn"):  # a CNN on the pixels learns the graph's labels
         labeler = make_pipeline(*front, StandardScaler(), GraphClassifier())
         cnn = CNNClassifier(**PSEUDO_LABEL_CNN, **common | {"max_epochs": min(5, profile.epochs)})
-        return PseudoLabelClassifier(labeler, cnn)
+        relabeler = None  # relabeled: a second round, the graph over the first CNN's features
+        if name.endswith("relabeled"):
+            relabeler = make_pipeline(PCA(50, random_state=seed), GraphClassifier())
+        return PseudoLabelClassifier(labeler, cnn, relabeler=relabeler)
     else:  # the graph methods
         head = GraphClassifier(method=name.split("_")[0])
         return make_pipeline(*front, head)
