@@ -238,13 +238,13 @@ class PseudoLabelClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         """
         X, y = validate_data(self, X, y)
         check_classification_targets(y)
+        if self.relabeler is not None and not hasattr(self.classifier, "transform"):
+            raise ValueError(
+                f"relabeler needs the classifier's features; "
+                f"{type(self.classifier).__name__} has no transform."
+            )
         self.labeler_ = self._train(self.labeler, X, X, y)
         if self.relabeler is not None:
-            if not hasattr(self.classifier_, "transform"):
-                raise ValueError(
-                    f"relabeler needs the classifier's features; "
-                    f"{type(self.classifier_).__name__} has no transform."
-                )
             self.relabeler_ = self._train(self.relabeler, self.classifier_.transform(X), X, y)
         self.classes_ = self.classifier_.classes_
         return self
@@ -255,8 +255,7 @@ class PseudoLabelClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         last = labeler[-1] if isinstance(labeler, Pipeline) else labeler
         labeled = y != -1
         self.transduction_ = np.where(labeled, y, last.transduction_)
-        self.kept_ = labeled | _surest(last, self.transduction_, self.keep)
-        kept = self.kept_
+        self.kept_ = kept = labeled | _surest(last, self.transduction_, self.keep)
         self.classifier_ = clone(self.classifier).fit(X[kept], self.transduction_[kept])
         return labeler
 
