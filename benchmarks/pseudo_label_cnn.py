@@ -21,7 +21,6 @@ import time
 
 import numpy as np
 from _common import cached_model, report
-from sklearn.decomposition import PCA
 from sklearn.frozen import FrozenEstimator
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
@@ -29,7 +28,7 @@ from sklearn.preprocessing import StandardScaler
 from skae import CNNClassifier
 from skae.datasets import fetch_mnist
 from skae.semi_supervised import GraphClassifier, _surest
-from skae.studies._few_labels import PSEUDO_LABEL_CNN, labeled_draw
+from skae.studies._few_labels import PSEUDO_LABEL_CNN, labeled_draw, pseudo_label_relabeler
 
 
 def main(n_labels):
@@ -72,8 +71,8 @@ def main(n_labels):
         cnn_row(f"CNN 32 + 64 on the surest {keep:.0%} of each class", pseudo, kept)
     own = np.where(is_labeled, y, wide.predict(X))  # round two from the CNN's own labels
     cnn_row("CNN 32 + 64, second round on the first CNN's predictions", own)
-    relabeler = make_pipeline(PCA(50, random_state=0), GraphClassifier())  # the study's
-    relabeled = relabeler.fit(wide.transform(X), y_partial)[-1].transduction_
+    relabeler = pseudo_label_relabeler(seed=0).fit(wide.transform(X), y_partial)
+    relabeled = relabeler[-1].transduction_
     relabeled = np.where(is_labeled, y, relabeled)
     cnn_row("CNN 32 + 64, second round: Poisson over the first CNN's features", relabeled)
     report(f"pseudo_label_cnn_{n_labels}", __doc__.splitlines()[0], rows, {"n_labels": n_labels})

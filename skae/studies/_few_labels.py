@@ -171,7 +171,7 @@ def run_few_labels(
         if unknown:
             raise StudyError(f"Unknown {name} {unknown}; choose from {list(choices)}.")
     check_device(device)
-    data = {name: _load(name, profile, data_home) for name in profile.datasets}
+    data = {name: _load(name, profile, data_home) for name in datasets or profile.datasets}
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     with locked(out):
@@ -333,14 +333,17 @@ def _method(name, encoder, profile, device, seed):
     elif name.startswith("poisson_pseudo_cnn"):  # a CNN on the pixels learns the graph's labels
         labeler = make_pipeline(*front, StandardScaler(), GraphClassifier())
         cnn = CNNClassifier(**PSEUDO_LABEL_CNN, **common | {"max_epochs": min(5, profile.epochs)})
-        relabeler = None  # relabeled: a second round, the graph over the first CNN's features
-        if name.endswith("relabeled"):
-            relabeler = make_pipeline(PCA(50, random_state=seed), GraphClassifier())
+        relabeler = pseudo_label_relabeler(seed) if name.endswith("relabeled") else None
         return PseudoLabelClassifier(labeler, cnn, relabeler=relabeler)
     else:  # the graph methods
         head = GraphClassifier(method=name.split("_")[0])
         return make_pipeline(*front, head)
     return make_pipeline(*front, *([StandardScaler()] if front else []), head)
+
+
+def pseudo_label_relabeler(seed):
+    """The second round's labeler: Poisson learning over the first CNN's features (PCA-50)."""
+    return make_pipeline(PCA(50, random_state=seed), GraphClassifier())
 
 
 def summarize(cells):
