@@ -1,6 +1,8 @@
-"""MNIST and FashionMNIST loaders in scikit-learn's ``fetch_*`` style.
+"""Image data sets in scikit-learn's ``load_*`` / ``fetch_*`` style.
 
-Files are read (and, when missing, downloaded) by torchvision's dataset classes, in
+:func:`load_dataset` reads any labeled image set: MNIST, FashionMNIST, scikit-learn's bundled
+8x8 digits (no file, no network), a folder of images or a ``.npz`` file. MNIST and
+FashionMNIST are read (and, when missing, downloaded) by torchvision's dataset classes, in
 torchvision's layout: ``<data_home>/MNIST/raw/train-images-idx3-ubyte`` and so on.
 """
 
@@ -11,7 +13,7 @@ import numpy as np
 from sklearn.datasets import get_data_home
 from sklearn.utils import Bunch
 
-__all__ = ["fetch_mnist", "fetch_fashion_mnist", "get_skae_data_home"]
+__all__ = ["fetch_mnist", "fetch_fashion_mnist", "get_skae_data_home", "load_dataset"]
 
 DATA_HOME_ENV = "SKAE_DATA"
 
@@ -74,7 +76,8 @@ def _fetch(name, *, data_home, subset, download_if_missing, return_X_y):
             f"Put the four uncompressed IDX files (e.g. train-images-idx3-ubyte) there, point "
             f"data_home or the {DATA_HOME_ENV} environment variable at the folder holding "
             f"'{name}/', or let torchvision download them (download_if_missing=True, which "
-            "needs internet access)."
+            "needs internet access). To try skae offline, use the bundled data set: "
+            "load_dataset('digits') (or --dataset digits)."
         ) from error
     if images.ndim != 3 or images.shape[1:] != (28, 28) or len(images) != len(target):
         raise OSError(f"{name} files under {root} are corrupt: images {images.shape}.")
@@ -197,3 +200,138 @@ def fetch_fashion_mnist(
         download_if_missing=download_if_missing,
         return_X_y=return_X_y,
     )
+
+
+NAMED = {"mnist": fetch_mnist, "fashion": fetch_fashion_mnist}  # and "digits", bundled
+
+
+def load_dataset(name_or_path, *, data_home=None, image_size=None):
+    """Load a labeled image set by name or path, in one layout whatever the source.
+
+    Parameters
+    ----------
+    name_or_path : str or path-like
+        - ``"mnist"`` or ``"fashion"``: MNIST / FashionMNIST (60 000 + 10 000 test images,
+          1x28x28), read from ``data_home`` (see :func:`fetch_mnist`);
+        - ``"digits"``: scikit-learn's bundled 8x8 handwritten digits (1 797 images, 17 grey
+          levels, no test split): needs no file and no network;
+        - a folder in torchvision's ``ImageFolder`` layout: one subfolder per class (sorted
+          names give the label order) holding images in any format Pillow reads, an optional
+          ``unlabeled/`` subfolder (target -1), optionally split into ``train/`` and ``test/``
+          folders of that layout;
+        - a ``.npz`` file with ``X`` as (n, H, W), (n, H, W, C) or (n, C, H, W), uint8 0-255
+          or float in [0, 1], ``y`` (n,) with -1 for unlabeled images, and optionally
+          ``X_test`` and ``y_test``. A 4-D ``X`` whose last axis has 1, 3 or 4 entries is read
+          as (n, H, W, C), NumPy's and Pillow's order.
+    data_home : str or path-like, default=None
+        Folder holding ``MNIST/`` and ``FashionMNIST/`` (``None``: ``SKAE_DATA``, else
+        scikit-learn's data home).
+    image_size : tuple of int (H, W), default=None
+        Size to resize a folder's images to. ``None``: the most common size, with a warning
+        when some images have another.
+
+    Returns
+    -------
+    dataset : :class:`~sklearn.utils.Bunch`
+        - ``data``: float32 (n, C*H*W) in [0, 1], rows are images flattened in (C, H, W) order;
+        - ``images``: float32 (n, C, H, W), the same pixels (channels first, as torch wants);
+        - ``target``: int64 (n,), class indices, -1 for unlabeled images;
+        - ``target_names``: list of str, the class of each index;
+        - ``image_shape``: (C, H, W), to pass to the estimators' ``image_shape``;
+        - ``data_test``, ``images_test``, ``target_test``: the source's test split, or ``None``
+          when it has none;
+        - ``name``: short name (``"mnist"``, or the folder's / file's stem); ``DESCR``.
+
+    Raises
+    ------
+    OSError
+        MNIST or FashionMNIST files missing (the message names ``"digits"`` for offline use).
+    ValueError
+        An unknown name, an empty folder, a class folder without images, an unreadable image
+        (named), a ``.npz`` without ``X`` or ``y``, labels that do not match the images, pixels
+        outside the stated ranges, fewer than 2 classes.
+
+    Examples
+    --------
+    >>> from skae.datasets import load_dataset
+    >>> digits = load_dataset("digits")
+    >>> digits.data.shape, digits.image_shape, digits.target[:5], digits.data_test is None
+    ((1797, 64), (1, 8, 8), array([0, 1, 2, 3, 4]), True)
+    """
+    source = str(name_or_path)
+    if source in NAMED:
+        (splits, names), kind = _named(source, data_home), "torchvision IDX files"
+    elif source == "digits":
+        (splits, names), kind = _digits(), "scikit-learn's load_digits (bundled)"
+    elif Path(source).suffix == ".npz":
+        from ._image_files import read_npz
+
+        (splits, names), kind = read_npz(source), "a .npz file"
+    elif Path(source).is_dir():
+        from ._image_files import read_image_folder
+
+        (splits, names), kind = read_image_folder(source, image_size=image_size), "an image folder"
+    else:
+        raise ValueError(
+            f"Unknown data set {source!r}: give 'mnist', 'fashion', 'digits', a folder of "
+            "images (one subfolder per class) or a .npz file."
+        )
+    name = source if source in (*NAMED, "digits") else Path(source).stem
+    return _bunch(name, splits, names, kind, source)
+
+
+def _named(name, data_home):
+    loader = NAMED[name]
+    train, test = (loader(data_home=data_home, subset=s) for s in ("train", "test"))
+    splits = {"": (train.images[:, None], train.target), "_test": (test.images[:, None], test.target)}
+    return splits, train.target_names
+
+
+def _digits():
+    from sklearn.datasets import load_digits
+
+    digits = load_digits()
+    images = (digits.images[:, None] / 16.0).astype(np.float32)  # 17 grey levels, 0-16
+    return {"": (images, digits.target)}, [str(c) for c in digits.target_names]
+
+
+def _bunch(name, splits, target_names, kind, source):
+    images, target = (_unit_float(splits[""][0]), splits[""][1].astype(np.int64))
+    n_classes = len(np.unique(target[target >= 0]))
+    if n_classes < 2:
+        raise ValueError(
+            f"{source} has {n_classes} labeled class(es); a classification study needs at "
+            "least 2 (images with target -1 are unlabeled)."
+        )
+    test = splits.get("_test")
+    images_test = None if test is None else _unit_float(test[0])
+    if images_test is not None and images_test.shape[1:] != images.shape[1:]:
+        raise ValueError(f"{source}: test images {images_test.shape[1:]} differ from the "
+                         f"training images {images.shape[1:]} (C, H, W).")  # fmt: skip
+    image_shape = tuple(int(d) for d in images.shape[1:])
+    n_unlabeled = int(np.sum(target < 0))
+    descr = (
+        f"{name}\n{'=' * len(name)}\n{len(images)} images of {image_shape} (C, H, W) from "
+        f"{kind} ({source}), {len(target_names)} classes, {n_unlabeled} unlabeled; "
+        + ("no test split." if test is None else f"test split: {len(test[1])} images.")
+        + f"\nClasses: {', '.join(target_names)}"
+    )
+    return Bunch(
+        data=images.reshape(len(images), -1),
+        images=images,
+        target=target,
+        target_names=list(target_names),
+        image_shape=image_shape,
+        data_test=None if test is None else images_test.reshape(len(images_test), -1),
+        images_test=images_test,
+        target_test=None if test is None else test[1].astype(np.int64),
+        name=name,
+        DESCR=descr,
+    )
+
+
+def _unit_float(images):
+    """uint8 0-255 or float [0, 1] pixels as contiguous float32 in [0, 1]."""
+    if images.dtype == np.uint8:
+        return np.ascontiguousarray(images, dtype=np.float32) / np.float32(255)
+    return np.ascontiguousarray(images, dtype=np.float32)
