@@ -283,8 +283,10 @@ def load_dataset(name_or_path, *, data_home=None, image_size=None):
 def _named(name, data_home):
     loader = NAMED[name]
     train, test = (loader(data_home=data_home, subset=s) for s in ("train", "test"))
-    splits = {"": (train.images[:, None], train.target), "_test": (test.images[:, None], test.target)}
-    return splits, train.target_names
+    return {
+        "": (train.images[:, None], train.target),
+        "_test": (test.images[:, None], test.target),
+    }, train.target_names
 
 
 def _digits():
