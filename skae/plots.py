@@ -1,26 +1,33 @@
 """Figures of the studies: each function takes fitted objects or result rows, returns a Figure.
 
 Single-panel plots draw on ``ax`` when given one (else on a new figure); pyplot is imported
-only when a new figure is made.
+only when a new figure is made. Nothing here knows a study: published numbers, display names
+and titles are arguments, passed by the caller.
+
+Images are drawn in the shape the autoencoder was fitted on (``image_shape_``) or the one
+given as ``image_shape``; one channel in grey, three (RGB) or four (RGBA) in colour.
 """
+
+import math
 
 import numpy as np
 from matplotlib import colormaps
 from matplotlib.lines import Line2D
-from matplotlib.ticker import MaxNLocator, ScalarFormatter
+from matplotlib.ticker import MaxNLocator, NullLocator, ScalarFormatter
+from matplotlib.transforms import ScaledTranslation
 from sklearn.decomposition import PCA
 from sklearn.manifold import TSNE
 from sklearn.metrics import ConfusionMatrixDisplay
 from sklearn.model_selection import LearningCurveDisplay
 
 from .noise import NOISE_TYPES, add_noise
-from .studies._profiles import PAPER_ACCURACY, REPORTED_SIZES
 
 __all__ = [
     "plot_ae_losses",
     "plot_cnn_train_test",
     "plot_confusion_matrix",
     "plot_denoising",
+    "plot_few_labels",
     "plot_head_losses",
     "plot_interpolation",
     "plot_latent_space",
@@ -57,21 +64,75 @@ def _scores_by_size(rows, pipeline, metric):
     return np.array(sizes), np.array([by_size[s][:n_repeats] for s in sizes])
 
 
-def plot_learning_curves(rows, *, metric="test_accuracy", show_paper=True, ax=None):
+def _log_ticks(sizes, reported_sizes):
+    """Tick positions on a log axis spanning ``sizes``: the ends plus reported sizes in range.
+
+    Without ``reported_sizes``, every size when there are at most 8, else about 6 of them
+    spread evenly on the log scale.
+    """
+    low, high = sizes[0], sizes[-1]
+    if reported_sizes is not None:
+        return sorted({low, high, *(s for s in reported_sizes if low <= s <= high)})
+    if len(sizes) <= 8:
+        return list(sizes)
+    targets = np.geomspace(low, high, 6)
+    return sorted({min(sizes, key=lambda s: abs(math.log(s / t))) for t in targets})
+
+
+def _outside_legend(ax, handles, *, below=False, **legend_kw):
+    """A legend beside the axes (right of them, or under the x label), never over the data.
+
+    Below, it hangs a fixed 45 points under the axes' bottom edge (clear of the tick labels
+    and the x label, whatever the axes' height), so a constrained layout makes room for it.
+    """
+    if below:
+        offset = ScaledTranslation(0, -45 / 72, ax.figure.dpi_scale_trans)
+        return ax.legend(
+            handles=handles,
+            loc="upper center",
+            bbox_to_anchor=(0.5, 0),
+            bbox_transform=ax.transAxes + offset,
+            **legend_kw,
+        )
+    return ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.02, 1), **legend_kw)
+
+
+def plot_learning_curves(
+    rows,
+    *,
+    metric="test_accuracy",
+    paper_accuracy=None,
+    reported_sizes=None,
+    display_names=None,
+    paper_label="paper",
+    show_paper=None,
+    ax=None,
+):
     """Test accuracy against the number of labels, every pipeline (seed-0 Fig. 4).
 
     Lines are means over repeats, with a band of ±1 standard deviation when there are
-    several; the x-axis spans the sizes that ran.
+    several; the x-axis spans the sizes that ran. The legend sits right of the axes.
 
     Parameters
     ----------
     rows : list of dict
-        Cells from :func:`skae.studies.run_learning_curve`.
+        Cells from :func:`skae.studies.run_learning_curve`: ``pipeline``, ``train_size`` and
+        the ``metric``.
     metric : {"test_accuracy", "full_test_accuracy"}, default="test_accuracy"
         Accuracy on the paper's 350 test images, or on all 10 000.
-    show_paper : bool, default=True
-        Mark the paper's reported accuracies (at 160, 960 and 8000 labels) as crosses, where
-        they fall within the sizes that ran.
+    paper_accuracy : dict of str to dict of int to float, default=None
+        Published accuracy (%) by pipeline and number of labels (for the seed-0 study,
+        ``skae.studies._profiles.PAPER_ACCURACY``), drawn as crosses in the pipeline's colour
+        where they fall within the sizes that ran. ``None`` draws none.
+    reported_sizes : sequence of int, default=None
+        Where to put x ticks (those within the sizes that ran, plus both ends). ``None``: at
+        every size that ran when at most 8 did, else at about 6 of them.
+    display_names : dict of str to str, default=None
+        Legend label of each pipeline; a pipeline not in it is labelled by its name.
+    paper_label : str, default="paper"
+        Legend label of the crosses.
+    show_paper : bool, default=None
+        Kept for older calls: ``False`` draws no crosses even with ``paper_accuracy``.
     ax : matplotlib Axes, default=None
         Where to draw; ``None`` makes a new figure.
 
@@ -83,39 +144,49 @@ def plot_learning_curves(rows, *, metric="test_accuracy", show_paper=True, ax=No
     --------
     >>> from skae.plots import plot_learning_curves
     >>> rows = [{"pipeline": "cnn", "train_size": n, "test_accuracy": a}
-    ...         for n, a in [(160, 0.8), (480, 0.9)]]
-    >>> fig = plot_learning_curves(rows)
-    >>> fig.axes[0].get_xlabel(), [float(x) for x in fig.axes[0].get_xlim()]
-    ('labeled training images', [160.0, 480.0])
+    ...         for n, a in [(160, 0.8), (480, 0.9), (960, 0.92)]]
+    >>> fig = plot_learning_curves(rows, paper_accuracy={"cnn": {160: 68, 960: 84}},
+    ...                            reported_sizes=(160, 960), display_names={"cnn": "CNN"})
+    >>> ax = fig.axes[0]
+    >>> [t.get_text() for t in ax.get_legend().get_texts()]
+    ['CNN', 'paper']
+    >>> [t.get_text() for t in ax.get_xticklabels()]
+    ['160', '960']
     """
-    fig, ax = _figure_and_axes(ax, (8, 5))
+    fig, ax = _figure_and_axes(ax, (10, 5))
+    display_names = display_names or {}
+    paper_accuracy = {} if show_paper is False else (paper_accuracy or {})
     ran = sorted({row["train_size"] for row in rows})
     low, high = ran[0], ran[-1]
     n_repeats = 1
+    any_paper = False
     for i, name in enumerate(dict.fromkeys(row["pipeline"] for row in rows)):
-        color = f"C{i}"
+        color = f"C{i % 10}"
         sizes, scores = _scores_by_size(rows, name, metric)
         mean = 100 * scores.mean(axis=1)
-        ax.plot(sizes, mean, color=color, label=name)
+        ax.plot(sizes, mean, color=color, label=display_names.get(name, name))
         if scores.shape[1] > 1:
             std = 100 * scores.std(axis=1)
             ax.fill_between(sizes, mean - std, mean + std, color=color, alpha=0.2)
             n_repeats = max(n_repeats, scores.shape[1])
-        paper = {n: a for n, a in PAPER_ACCURACY.get(name, {}).items() if low <= n <= high}
-        if show_paper and paper:
-            ax.plot(list(paper), list(paper.values()), "x", color=color, markersize=8)
+        paper = {n: a for n, a in paper_accuracy.get(name, {}).items() if low <= n <= high}
+        if paper:
+            any_paper = True
+            ax.plot(  # unclipped: a cross at either end of the axis shows whole
+                list(paper), list(paper.values()), "x", color=color, markersize=8, clip_on=False
+            )
     ax.set(xlabel="labeled training images", ylabel="test accuracy (%)", xscale="log")
     ax.set_xlim(low, high)
-    ax.set_xticks(sorted({low, high, *(s for s in REPORTED_SIZES if low <= s <= high)}))
-    ax.set_xticks([], minor=True)
+    ax.set_xticks(_log_ticks(ran, reported_sizes))
+    ax.xaxis.set_minor_locator(NullLocator())
     ax.xaxis.set_major_formatter(ScalarFormatter())
     handles, _ = ax.get_legend_handles_labels()
-    if show_paper and any(low <= n <= high for acc in PAPER_ACCURACY.values() for n in acc):
-        handles.append(Line2D([], [], color="gray", marker="x", ls="", label="paper (seed-0)"))
+    if any_paper:
+        handles.append(Line2D([], [], color="gray", marker="x", ls="", label=paper_label))
     spread = f"; band: ±1 std over {n_repeats} repeats" if n_repeats > 1 else ""
     ax.set_title(f"Frozen pretrained encoders vs CNN (mean{spread})")
     ax.grid(alpha=0.3)
-    ax.legend(handles=handles, fontsize="small")
+    _outside_legend(ax, handles, fontsize="small")
     return fig
 
 
@@ -271,6 +342,9 @@ def plot_confusion_matrix(y_true, y_pred, *, title=None, ax=None):
 def plot_reconstructions(autoencoder, X, *, n_images=8, title=None):
     """Original images (top row) and their reconstructions (bottom row) (seed-0 Fig. 6-7).
 
+    Images are drawn in the autoencoder's ``image_shape_``: grey for one channel, colour
+    for three.
+
     Parameters
     ----------
     autoencoder : fitted ConvAETransformer
@@ -292,6 +366,13 @@ def plot_reconstructions(autoencoder, X, *, n_images=8, title=None):
     >>> ae = ConvAETransformer(max_epochs=0, random_state=0).fit(X)
     >>> len(plot_reconstructions(ae, X, n_images=4).axes)
     8
+
+    Colour images are drawn in colour, in the autoencoder's ``image_shape_``:
+
+    >>> X_rgb = np.random.default_rng(0).random((4, 3 * 8 * 8), dtype=np.float32)
+    >>> ae_rgb = ConvAETransformer(image_shape=(3, 8, 8), max_epochs=0).fit(X_rgb)
+    >>> plot_reconstructions(ae_rgb, X_rgb).axes[0].images[0].get_array().shape
+    (8, 8, 3)
     """
     X = np.asarray(X[:n_images], dtype=np.float32)
     reconstructed = autoencoder.reconstruct(X)
@@ -306,12 +387,12 @@ def plot_reconstructions(autoencoder, X, *, n_images=8, title=None):
 
 def _image_grid(rows, image_shape, row_labels, title):
     """Rows of flattened images drawn as a grid, one labelled row per array."""
-    _, height, width = image_shape
     n_columns = max(len(row) for row in rows)
     fig, axes = _subplots(len(rows), n_columns, figsize=(1.2 * n_columns, 1.3 * len(rows) + 0.4))
     for axes_row, images, label in zip(axes, rows, row_labels):
         for ax, image in zip(axes_row, images):
-            ax.imshow(np.reshape(image, (height, width)), cmap="gray", vmin=0, vmax=1)
+            pixels, style = _picture(image, image_shape)
+            ax.imshow(pixels, **style)
         for ax in axes_row:
             ax.set_xticks([])
             ax.set_yticks([])
@@ -322,16 +403,52 @@ def _image_grid(rows, image_shape, row_labels, title):
     return fig
 
 
-def plot_noise_examples(X, *, n_images=6, random_state=0):
+def _picture(image, image_shape):
+    """``(pixels, imshow keywords)`` of one flattened (C, H, W) image.
+
+    One channel: an (H, W) array in grey. Three or four (RGB, RGBA): (H, W, C), channels
+    last as ``imshow`` wants them, clipped to [0, 1]. Other channel counts: their mean, grey.
+    """
+    channels = image_shape[0]
+    pixels = np.reshape(image, image_shape)
+    if channels in (3, 4):
+        return np.clip(pixels.transpose(1, 2, 0), 0, 1), {}
+    return pixels.mean(axis=0), {"cmap": "gray", "vmin": 0, "vmax": 1}
+
+
+def _resolve_image_shape(n_features, image_shape):
+    """``image_shape`` checked against ``n_features``; ``None``: a square grey image."""
+    if image_shape is not None:
+        image_shape = tuple(int(size) for size in image_shape)
+        if len(image_shape) != 3 or math.prod(image_shape) != n_features:
+            raise ValueError(
+                f"image_shape={image_shape} does not fit images of {n_features} features: "
+                "give (channels, height, width) with channels x height x width = n_features."
+            )
+        return image_shape
+    side = math.isqrt(n_features)
+    if side * side != n_features:
+        raise ValueError(
+            f"Images of {n_features} features are not square single-channel ones: pass "
+            "image_shape=(channels, height, width), e.g. (3, 32, 32) for 32x32 RGB."
+        )
+    return (1, side, side)
+
+
+def plot_noise_examples(X, *, n_images=6, random_state=0, image_shape=None):
     """Clean images and the three corruptions of :mod:`skae.noise` (seed-1 Fig. 3).
 
     Parameters
     ----------
-    X : array of shape (n_samples, 784)
-        Flattened 28x28 images in [0, 1]; the first ``n_images`` are shown.
+    X : array of shape (n_samples, n_features)
+        Flattened images in [0, 1]; the first ``n_images`` are shown.
     n_images : int, default=6
     random_state : int, default=0
         Seeds the noise.
+    image_shape : tuple of 3 ints, default=None
+        ``(channels, height, width)`` of each image: one channel is drawn in grey, three in
+        colour. ``None`` takes a square grey image (28x28 for MNIST's 784 features) and
+        raises for any other number of features.
 
     Returns
     -------
@@ -344,10 +461,15 @@ def plot_noise_examples(X, *, n_images=6, random_state=0):
     >>> X = np.random.default_rng(0).random((6, 784), dtype=np.float32)
     >>> len(plot_noise_examples(X).axes)
     24
+    >>> X_rgb = np.random.default_rng(0).random((3, 3 * 16 * 16), dtype=np.float32)
+    >>> fig = plot_noise_examples(X_rgb, image_shape=(3, 16, 16))
+    >>> fig.axes[0].images[0].get_array().shape
+    (16, 16, 3)
     """
     X = np.asarray(X[:n_images], dtype=np.float32)
+    image_shape = _resolve_image_shape(X.shape[1], image_shape)
     noisy = [add_noise(X, kind, random_state=random_state) for kind in NOISE_TYPES]
-    return _image_grid([X, *noisy], (1, 28, 28), ["clean", *NOISE_TYPES], "Noise types")
+    return _image_grid([X, *noisy], image_shape, ["clean", *NOISE_TYPES], "Noise types")
 
 
 def plot_denoising(autoencoder, X, kind, *, n_images=8, random_state=0):
@@ -417,14 +539,14 @@ def plot_interpolation(vae, x_start, x_end, *, steps=10):
 
 
 def plot_latent_space(codes, labels, *, method="pca", random_state=0, title=None, ax=None):
-    """Latent codes in 2-D, coloured by digit (seed-1 Fig. 9-12).
+    """Latent codes in 2-D, coloured by class (seed-1 Fig. 9-12).
 
     Parameters
     ----------
     codes : array of shape (n_samples, n_latent)
         Output of an autoencoder's ``transform``.
     labels : array of shape (n_samples,)
-        Digit of each sample (colour only; never used to fit anything).
+        Class of each sample (colour only; never used to fit anything).
     method : {"pca", "tsne", None}, default="pca"
         Projection to 2-D with sklearn's ``PCA`` or ``TSNE``; ``None`` plots the first two
         coordinates (for a 2-D latent space).
@@ -454,7 +576,7 @@ def plot_latent_space(codes, labels, *, method="pca", random_state=0, title=None
         points = codes[:, :2]
     fig, ax = _figure_and_axes(ax, (6, 5))
     scatter = ax.scatter(points[:, 0], points[:, 1], c=labels, cmap="tab10", s=6)
-    ax.legend(*scatter.legend_elements(), title="digit", fontsize="small", loc="best")
+    ax.legend(*scatter.legend_elements(), title="class", fontsize="small", loc="best")
     name = {"pca": "PCA", "tsne": "t-SNE"}.get(method, "latent")
     ax.set(xlabel=f"{name} 1", ylabel=f"{name} 2", title=title or f"{name} of the latent codes")
     return fig
@@ -509,16 +631,82 @@ def plot_search_results(cv_results, *, score="mean_test_score", ax=None):
     return fig
 
 
-def plot_few_labels(rows):
+_ANCHOR_MARKERS = ("s", "^", "D", "v", "P", "*", "X", "p", "h", "<", ">", "d")
+
+
+def _few_label_row(row):
+    """One summary row with numbers and booleans as such (``csv.DictReader`` gives strings)."""
+    transductive = row["transductive"]
+    if isinstance(transductive, str):
+        transductive = transductive.strip().lower() in ("true", "1", "yes")
+    n_draws = row.get("n_draws")
+    return {
+        "dataset": row["dataset"],
+        "method": row["method"],
+        "representation": row["representation"],
+        "n_labels": int(row["n_labels"]),
+        "mean": 100 * float(row["mean_accuracy"]),
+        "std": 100 * float(row.get("std_accuracy") or 0),
+        "n_draws": None if n_draws in (None, "") else int(n_draws),
+        "transductive": bool(transductive),
+    }
+
+
+def _lookup(mapping, method, representation):
+    """``mapping[(method, representation)]``, else ``mapping[method]``, else ``None``."""
+    if not mapping:
+        return None
+    if (method, representation) in mapping:
+        return mapping[(method, representation)]
+    return mapping.get(method)
+
+
+def _best_lines(lines):
+    """The line with the highest mean accuracy, over the budgets all the lines ran.
+
+    ``lines`` maps a key to its points ``{n_labels: mean}``; the budgets that not every
+    line ran are left out of the comparison when at least one budget is shared.
+    """
+    common = set.intersection(*(set(points) for points in lines.values()))
+    return max(
+        lines,
+        key=lambda key: np.mean([a for n, a in lines[key].items() if not common or n in common]),
+    )
+
+
+def plot_few_labels(rows, *, anchors=None, families=None, display_names=None, titles=None):
     """Few-label study: mean test accuracy against labels, one panel per data set.
 
-    Solid lines are inductive methods, dashed ones transductive (the test images were in the
-    graph); a band shows ±1 standard deviation over draws.
+    Each line is one method on one representation: its mean accuracy over the labeled draws,
+    with a band of ±1 standard deviation where there were several draws. Solid lines are
+    inductive, dashed ones transductive (the test images were in the graph). With
+    ``families``, only the best line of each family is drawn (best inductive and best
+    transductive separately), coloured by family alike in every panel; the full table stays
+    in the rows. X ticks are the label budgets; published results are markers (hollow when
+    transductive); the legend sits under each panel, off the data.
 
     Parameters
     ----------
     rows : list of dict
-        Summary rows of :func:`skae.studies.run_few_labels` (``summary.csv``).
+        Summary rows of :func:`skae.studies.run_few_labels` (``summary.json``, or the rows of
+        ``summary.csv`` as ``csv.DictReader`` reads them): ``dataset``, ``method``,
+        ``representation``, ``n_labels``, ``mean_accuracy``, ``std_accuracy``, ``n_draws``
+        and ``transductive``.
+    anchors : dict, default=None
+        Published results to mark, ``{dataset: {label: ({n_labels: accuracy %},
+        transductive)}}``; a data set not in it gets none.
+    families : dict, default=None
+        Family label of each method, keyed by method name or by ``(method, representation)``
+        (which wins), e.g. ``{"cnn": "from scratch", "fine_tuned": "fine-tuned"}``. The best
+        line of a family is the one with the highest mean accuracy over the budgets. A line
+        whose method has no family is drawn on its own. ``None``: every line is drawn.
+    display_names : dict, default=None
+        Legend label of a line, keyed by ``(method, representation)`` or by method name;
+        a line not in it is labelled ``"<method> on <representation>"``.
+    titles : dict of str to str, default=None
+        Panel title of each data set, e.g. ``{"mnist": "MNIST", "fashion": "FashionMNIST"}``;
+        panels come in its order, then the data sets it does not name (titled by their name)
+        in the order of the rows.
 
     Returns
     -------
@@ -527,31 +715,112 @@ def plot_few_labels(rows):
     Examples
     --------
     >>> from skae.plots import plot_few_labels
-    >>> rows = [{"dataset": "mnist", "representation": "pixels", "method": "cnn",
-    ...          "n_labels": n, "mean_accuracy": a, "std_accuracy": 0.01,
-    ...          "transductive": False} for n, a in [(100, 0.7), (1000, 0.9)]]
-    >>> len(plot_few_labels(rows).axes)
-    1
+    >>> def row(method, representation, n, accuracy, transductive=False):
+    ...     return {"dataset": "mnist", "method": method, "representation": representation,
+    ...             "n_labels": n, "mean_accuracy": accuracy, "std_accuracy": 0.01,
+    ...             "n_draws": 5, "transductive": transductive}
+    >>> rows = [row("cnn", "pixels", 100, 0.80), row("cnn", "pixels", 1000, 0.95),
+    ...         row("frozen_svc", "pixels", 100, 0.70), row("frozen_svc", "pixels", 1000, 0.90),
+    ...         row("poisson", "codes", 100, 0.96, True), row("poisson", "codes", 1000, 0.97, True)]
+    >>> fig = plot_few_labels(
+    ...     rows,
+    ...     families={"cnn": "from scratch", "frozen_svc": "from scratch", "poisson": "graph"},
+    ...     display_names={"cnn": "CNN", ("poisson", "codes"): "Poisson learning on codes"},
+    ...     anchors={"mnist": {"ladder networks": ({100: 98.9}, False)}},
+    ...     titles={"mnist": "MNIST"},
+    ... )
+    >>> ax = fig.axes[0]
+    >>> ax.get_title()
+    'MNIST'
+    >>> for text in ax.get_legend().get_texts():
+    ...     print(text.get_text())
+    from scratch: CNN
+    graph: Poisson learning on codes (transductive)
+    published: ladder networks
+    >>> [t.get_text() for t in ax.get_xticklabels()]
+    ['100', '1000']
     """
+    rows = [_few_label_row(row) for row in rows]
+    anchors = anchors or {}
+    titles = titles or {}
     datasets = list(dict.fromkeys(row["dataset"] for row in rows))
-    fig, axes = _subplots(1, len(datasets), figsize=(7 * len(datasets), 5), layout="tight")
+    datasets.sort(key=lambda d: list(titles).index(d) if d in titles else len(titles))
+
+    def group(method, representation):  # a family, or the line itself when it has none
+        family = _lookup(families, method, representation)
+        return (method, representation) if family is None else family
+
+    points = {}  # (dataset, group, transductive) -> {(method, representation): [rows]}
+    for row in rows:
+        line = (row["method"], row["representation"])
+        key = (row["dataset"], group(*line), row["transductive"])
+        points.setdefault(key, {}).setdefault(line, []).append(row)
+    # colours by group, the same in every panel; families in the order the dict gives them
+    order = list(dict.fromkeys([*(families or {}).values(), *(key[1] for key in points)]))
+    order = [g for g in order if any(key[1] == g for key in points)]
+    palette = colormaps["tab10" if len(order) <= 10 else "tab20"]
+    colors = {g: palette(i % palette.N) for i, g in enumerate(order)}
+    anchor_labels = list(dict.fromkeys(label for d in datasets for label in anchors.get(d, {})))
+    markers = {
+        label: _ANCHOR_MARKERS[i % len(_ANCHOR_MARKERS)] for i, label in enumerate(anchor_labels)
+    }
+
+    n_entries = max(sum(key[0] == d for key in points) + len(anchors.get(d, {})) for d in datasets)
+    height = 4.2 + 0.2 * n_entries + 0.6
+    fig, axes = _subplots(
+        1, len(datasets), figsize=(6.5 * len(datasets), height), layout="constrained"
+    )
     for ax, dataset in zip(axes[0], datasets):
-        lines = {}
-        for row in rows:
-            if row["dataset"] == dataset:
-                key = (row["method"], row["representation"], row["transductive"])
-                lines.setdefault(key, []).append(row)
-        for i, ((method, representation, transductive), points) in enumerate(lines.items()):
-            points.sort(key=lambda row: row["n_labels"])
-            n = [row["n_labels"] for row in points]
-            mean = np.array([100 * row["mean_accuracy"] for row in points])
-            std = np.array([100 * row["std_accuracy"] for row in points])
-            style = dict(color=colormaps["tab20"](i % 20), ls="--" if transductive else "-")
-            ax.plot(n, mean, marker="o", label=f"{method} on {representation}", **style)
-            ax.fill_between(n, mean - std, mean + std, alpha=0.15, color=style["color"])
+        keys = [key for key in points if key[0] == dataset]
+        keys.sort(key=lambda key: (order.index(key[1]), key[2]))
+        for key in keys:
+            _, grp, transductive = key
+            candidates = points[key]
+            best = _best_lines(
+                {line: {r["n_labels"]: r["mean"] for r in pts} for line, pts in candidates.items()}
+            )
+            line = sorted(candidates[best], key=lambda r: r["n_labels"])
+            name = _lookup(display_names, *best) or f"{best[0]} on {best[1]}"
+            label = name if isinstance(grp, tuple) else f"{grp}: {name}"
+            label += " (transductive)" if transductive else ""
+            n = [r["n_labels"] for r in line]
+            mean = np.array([r["mean"] for r in line])
+            color = colors[grp]
+            ax.plot(
+                n,
+                mean,
+                marker="o",
+                markersize=4,
+                color=color,
+                ls="--" if transductive else "-",
+                label=label,
+            )
+            drawn = np.array([r["n_draws"] is None or r["n_draws"] > 1 for r in line])
+            if drawn.any():
+                std = np.where(drawn, [r["std"] for r in line], 0)
+                ax.fill_between(n, mean - std, mean + std, color=color, alpha=0.15, lw=0)
+        for label, (values, transductive) in anchors.get(dataset, {}).items():
+            n = sorted(values)
+            ax.plot(
+                n,
+                [values[k] for k in n],
+                ls="",
+                marker=markers[label],
+                markersize=7,
+                color="0.15",
+                markerfacecolor="none" if transductive else "0.15",
+                label=f"published: {label}" + (" (transductive)" if transductive else ""),
+            )
+        budgets = sorted({row["n_labels"] for row in rows if row["dataset"] == dataset})
         ax.set_xscale("log")
-        ax.set_xlabel("labeled training images (log scale)")
-        ax.set_ylabel("test accuracy (%)")
-        ax.set_title(f"{dataset}: dashed = transductive")
-        ax.legend(fontsize=7)
+        ax.set_xticks(budgets, [str(n) for n in budgets])
+        ax.xaxis.set_minor_locator(NullLocator())
+        ax.set(
+            xlabel="labeled training images (log scale)",
+            ylabel="test accuracy (%)",
+            title=titles.get(dataset, dataset),
+        )
+        ax.grid(alpha=0.3)
+        handles, _ = ax.get_legend_handles_labels()
+        _outside_legend(ax, handles, below=True, fontsize="small")
     return fig

@@ -3,10 +3,24 @@
 from pathlib import Path
 
 from .. import plots
+from ._profiles import PAPER_ACCURACY, REPORTED_SIZES
 from ._request import load_images
 
+# Legend labels of the seed-0 pipelines (the figures; tables keep the pipeline names).
+DISPLAY_NAMES = {
+    "cnn": "CNN, labels only",
+    "ae_mnist": "AE (MNIST) codes + softmax",
+    "sparse_ae_mnist": "sparse AE (MNIST) codes + softmax",
+    "sparse_ae_fashion": "sparse AE (FashionMNIST) codes + softmax",
+    "random_encoder": "untrained random encoder codes + softmax",
+    "sparse_ae_mnist_logreg": "sparse AE (MNIST) codes + logistic regression",
+    "raw_pixels_logreg": "pixels + logistic regression",
+}
 
-def save_study_figures(rows, autoencoders, X_test, y_test, out, data_home=None):
+
+def save_study_figures(
+    rows, autoencoders, X_test, y_test, out, data_home=None, *, paper_accuracy=PAPER_ACCURACY
+):
     """Save the seed-0 study's figures under ``<out>/figures``; return their paths.
 
     Nothing is trained here: the figures show the logged cells, the study's own autoencoders
@@ -24,6 +38,9 @@ def save_study_figures(rows, autoencoders, X_test, y_test, out, data_home=None):
         Output folder.
     data_home : path-like, default=None
         Where to read the FashionMNIST test images for its reconstructions.
+    paper_accuracy : dict, default=PAPER_ACCURACY
+        Seed-0's reported accuracies, marked on the learning curves; ``None`` for a data set
+        the paper did not study.
 
     Returns
     -------
@@ -31,9 +48,12 @@ def save_study_figures(rows, autoencoders, X_test, y_test, out, data_home=None):
     """
     figures = {}
     if rows:
-        figures["learning_curves"] = plots.plot_learning_curves(rows)
+        curves = {"reported_sizes": REPORTED_SIZES, "display_names": DISPLAY_NAMES}
+        figures["learning_curves"] = plots.plot_learning_curves(
+            rows, paper_accuracy=paper_accuracy, paper_label="paper (seed-0)", **curves
+        )
         figures["learning_curves_full_test"] = plots.plot_learning_curves(
-            rows, metric="full_test_accuracy", show_paper=False
+            rows, metric="full_test_accuracy", **curves
         )
     if any(ae.n_epochs_ for ae in autoencoders.values()):  # it skips untrained ones
         figures["ae_losses"] = plots.plot_ae_losses(autoencoders)

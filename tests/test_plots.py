@@ -1,0 +1,239 @@
+"""The figures: what a reader sees (lines, ticks, legend placement, colour images)."""
+
+import ast
+import csv
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import matplotlib
+import numpy as np
+import pytest
+
+matplotlib.use("Agg")
+
+from matplotlib import pyplot as plt  # noqa: E402
+
+from skae import ConvAETransformer  # noqa: E402
+from skae.plots import (  # noqa: E402
+    plot_few_labels,
+    plot_learning_curves,
+    plot_noise_examples,
+    plot_reconstructions,
+)
+
+ROOT = Path(__file__).resolve().parents[1]
+SUMMARY = ROOT / "benchmarks" / "results" / "few_labels" / "summary"
+LEARNING_CURVE = ROOT / "benchmarks" / "results" / "paper" / "learning_curve.json"
+
+FAMILIES = {
+    "cnn": "from scratch",
+    "encoder_from_scratch": "from scratch",
+    ("frozen_softmax", "pixels"): "from scratch",
+    ("frozen_svc", "pixels"): "from scratch",
+    "frozen_softmax": "frozen codes",
+    "frozen_svc": "frozen codes",
+    "fine_tuned": "fine-tuned",
+    "self_training": "semi-supervised / graph",
+    "poisson_inductive": "semi-supervised / graph",
+    "poisson_pseudo_cnn": "semi-supervised / graph",
+    "poisson_pseudo_cnn_relabeled": "semi-supervised / graph",
+    "poisson_pseudo_cnn_transductive": "semi-supervised / graph",
+    "poisson_transductive": "semi-supervised / graph",
+    "laplace_transductive": "semi-supervised / graph",
+}
+ANCHORS = {  # the few-label study's published anchors, in its format
+    "mnist": {
+        "CNN, labels only (Kingma et al. 2014)": ({100: 77.0, 1000: 93.6}, False),
+        "VAE M1 + TSVM (Kingma et al. 2014)": ({100: 88.2, 1000: 95.8}, True),
+        "ladder networks (Rasmus et al. 2015)": ({100: 98.9, 1000: 99.2}, False),
+    },
+    "fashion": {"Poisson learning, VAE latent (Calder et al. 2020)": ({100: 75.3}, True)},
+}
+TITLES = {"mnist": "MNIST", "fashion": "FashionMNIST"}
+
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    yield
+    plt.close("all")
+
+
+@pytest.fixture(scope="module")
+def summary_rows():
+    return json.loads(SUMMARY.with_suffix(".json").read_text())
+
+
+def data_lines(ax):
+    """The method lines of a few-label panel (the anchors are markers without a line)."""
+    return [line for line in ax.get_lines() if line.get_linestyle() != "None"]
+
+
+def anchor_markers(ax):
+    return [line for line in ax.get_lines() if line.get_linestyle() == "None"]
+
+
+def assert_legend_outside(ax):
+    """The legend overlaps neither the axes nor the x label (drawn, in display pixels)."""
+    ax.figure.canvas.draw()
+    renderer = ax.figure.canvas.get_renderer()
+    legend = ax.get_legend().get_window_extent(renderer)
+    assert not legend.overlaps(ax.get_window_extent(renderer))
+    assert not legend.overlaps(ax.xaxis.label.get_window_extent(renderer))
+
+
+def test_few_labels_best_line_per_family(summary_rows):
+    fig = plot_few_labels(summary_rows, anchors=ANCHORS, families=FAMILIES, titles=TITLES)
+    assert [ax.get_title() for ax in fig.axes] == ["MNIST", "FashionMNIST"]
+    colors = {}
+    for ax, dataset in zip(fig.axes, ["mnist", "fashion"]):
+        lines = data_lines(ax)
+        styles = [(line.get_label().split(":")[0], line.get_linestyle()) for line in lines]
+        assert len(styles) == len(set(styles))  # one per (family, inductive / transductive)
+        assert {family for family, _ in styles} == set(FAMILIES.values())
+        assert sum(style == "--" for _, style in styles) == 1  # only the graph methods
+        for line in lines:  # a family has one colour, in every panel
+            family = line.get_label().split(":")[0]
+            assert colors.setdefault(family, line.get_color()) == line.get_color()
+        budgets = sorted({r["n_labels"] for r in summary_rows if r["dataset"] == dataset})
+        assert [t.get_text() for t in ax.get_xticklabels()] == [str(n) for n in budgets]
+        assert ax.get_xticks(minor=True).size == 0
+        assert_legend_outside(ax)
+
+
+def test_few_labels_best_is_the_highest_mean(summary_rows):
+    fig = plot_few_labels(summary_rows, families=FAMILIES, titles=TITLES)
+    mnist = fig.axes[0]
+    labels = [line.get_label() for line in data_lines(mnist)]
+    # frozen codes on MNIST: the SVC on AE codes beats the softmax on them at every budget
+    assert "frozen codes: frozen_svc on dense_ae" in labels
+    # the best inductive semi-supervised line ran 3 budgets: compared on those
+    assert "semi-supervised / graph: poisson_pseudo_cnn_relabeled on dense_ae" in labels
+
+
+def test_few_labels_best_compares_shared_budgets():
+    def row(method, n, accuracy):
+        return {"dataset": "d", "method": method, "representation": "r", "n_labels": n,
+                "mean_accuracy": accuracy, "std_accuracy": 0.0, "n_draws": 1,
+                "transductive": False}  # fmt: skip
+
+    # "late" ran only the large budget, where everyone is good: "a" wins on the shared one
+    rows = [row("a", 10, 0.6), row("a", 100, 0.95), row("b", 10, 0.5), row("b", 100, 0.9)]
+    rows += [row("late", 100, 0.92)]
+    fig = plot_few_labels(rows, families=dict.fromkeys(["a", "b", "late"], "f"))
+    [line] = data_lines(fig.axes[0])
+    assert line.get_label() == "f: a on r"
+    assert not fig.axes[0].collections  # one draw: no band
+
+
+def test_few_labels_anchors_and_display_names(summary_rows):
+    names = {"cnn": "CNN", ("frozen_svc", "dense_ae"): "SVC on AE codes"}
+    fig = plot_few_labels(
+        summary_rows, anchors=ANCHORS, families=FAMILIES, display_names=names, titles=TITLES
+    )
+    mnist, fashion = fig.axes
+    labels = [t.get_text() for t in mnist.get_legend().get_texts()]
+    assert "from scratch: CNN" in labels and "frozen codes: SVC on AE codes" in labels
+    assert "published: VAE M1 + TSVM (Kingma et al. 2014) (transductive)" in labels
+    for ax, dataset in [(mnist, "mnist"), (fashion, "fashion")]:
+        markers = anchor_markers(ax)
+        assert len(markers) == len(ANCHORS[dataset])
+        for marker, (values, transductive) in zip(markers, ANCHORS[dataset].values()):
+            assert list(marker.get_ydata()) == [values[n] for n in sorted(values)]
+            assert (marker.get_markerfacecolor() == "none") == transductive  # hollow
+
+
+def test_few_labels_old_call_draws_every_line(summary_rows):
+    fig = plot_few_labels(summary_rows)  # no families: every (method, representation)
+    for ax in fig.axes:
+        dataset = ax.get_title()  # no titles: the data set's name
+        lines = {
+            (r["method"], r["representation"]) for r in summary_rows if r["dataset"] == dataset
+        }
+        assert len(data_lines(ax)) == len(lines)
+        assert len(ax.collections) == len(lines)  # 5 draws: a band each
+        assert not anchor_markers(ax)
+        assert_legend_outside(ax)
+
+
+def test_few_labels_reads_csv_rows_like_json_rows(summary_rows):
+    with open(SUMMARY.with_suffix(".csv"), newline="") as file:
+        csv_rows = list(csv.DictReader(file))  # every value a string
+    from_csv = plot_few_labels(csv_rows, families=FAMILIES, titles=TITLES)
+    from_json = plot_few_labels(summary_rows, families=FAMILIES, titles=TITLES)
+    for a, b in zip(from_csv.axes, from_json.axes):
+        assert [line.get_label() for line in a.get_lines()] == [
+            line.get_label() for line in b.get_lines()
+        ]
+        assert [line.get_linestyle() for line in a.get_lines()] == [
+            line.get_linestyle() for line in b.get_lines()
+        ]
+
+
+def test_learning_curves_display_names_and_legend_outside():
+    rows = json.loads(LEARNING_CURVE.read_text())
+    fig = plot_learning_curves(
+        rows,
+        paper_accuracy={"cnn": {160: 68, 960: 84, 8000: 86}},
+        reported_sizes=(160, 480, 960, 1600, 4000, 8000),
+        display_names={"cnn": "CNN, labels only"},
+        paper_label="paper (seed-0)",
+    )
+    ax = fig.axes[0]
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert "CNN, labels only" in labels and "cnn" not in labels
+    assert labels[-1] == "paper (seed-0)"
+    assert [t.get_text() for t in ax.get_xticklabels()] == [
+        "160", "480", "960", "1600", "4000", "8000"
+    ]  # fmt: skip
+    assert_legend_outside(ax)
+
+
+def test_learning_curves_without_paper_numbers():
+    rows = [
+        {"pipeline": "cnn", "train_size": n, "repeat": 0, "test_accuracy": 0.9}
+        for n in (160, 320, 480)
+    ]
+    for kwargs in [{}, {"paper_accuracy": {"cnn": {160: 68}}, "show_paper": False}]:
+        ax = plot_learning_curves(rows, **kwargs).axes[0]
+        assert [t.get_text() for t in ax.get_legend().get_texts()] == ["cnn"]
+        assert [t.get_text() for t in ax.get_xticklabels()] == ["160", "320", "480"]
+
+
+def test_reconstructions_of_rgb_images_are_in_colour():
+    X = np.random.default_rng(0).random((8, 3 * 8 * 8), dtype=np.float32)
+    ae = ConvAETransformer(image_shape=(3, 8, 8), max_epochs=1, random_state=0).fit(X)
+    fig = plot_reconstructions(ae, X, n_images=4)
+    first = fig.axes[0].images[0]
+    # channels last for imshow, pixel for pixel from the (C, H, W) image
+    np.testing.assert_array_equal(first.get_array(), X[0].reshape(3, 8, 8).transpose(1, 2, 0))
+    decoded = fig.axes[4].images[0].get_array()
+    assert decoded.shape == (8, 8, 3)
+
+
+def test_grey_images_stay_grey_and_any_shape_is_drawn():
+    X = np.random.default_rng(0).random((4, 784), dtype=np.float32)
+    image = plot_noise_examples(X, n_images=2).axes[0].images[0]
+    assert image.get_array().shape == (28, 28) and image.get_cmap().name == "gray"
+    X = np.random.default_rng(0).random((4, 20 * 36), dtype=np.float32)
+    with pytest.raises(ValueError, match="image_shape"):
+        plot_noise_examples(X)  # 720 features: not a square, nothing is guessed
+    image = plot_noise_examples(X, image_shape=(1, 20, 36)).axes[0].images[0]
+    assert image.get_array().shape == (20, 36)
+    with pytest.raises(ValueError, match="does not fit"):
+        plot_noise_examples(X, image_shape=(3, 20, 36))
+
+
+def test_plots_import_nothing_from_the_studies():
+    source = (ROOT / "skae" / "plots.py").read_text()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.ImportFrom):
+            assert "studies" not in (node.module or ""), ast.unparse(node)
+        elif isinstance(node, ast.Import):
+            assert not any("studies" in alias.name for alias in node.names), ast.unparse(node)
+    code = "import sys, skae.plots; print(sorted(m for m in sys.modules if 'studies' in m))"
+    loaded = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert loaded.stdout.strip() == "[]"
