@@ -8,7 +8,7 @@ import torch
 from sklearn.base import ClassNamePrefixFeaturesOutMixin, TransformerMixin, _fit_context
 from sklearn.utils import check_array
 from sklearn.utils._param_validation import Interval, StrOptions, validate_params
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 from skorch.utils import to_tensor
 
 from ._base import (
@@ -18,7 +18,7 @@ from ._base import (
     document_training_options,
     seeded,
 )
-from ._checks import check_sizes, resolve_image_shape
+from ._checks import check_sizes
 from ._modules import ConvAE, DenseConvAE
 from .noise import NOISE_TYPES, corrupt
 
@@ -93,9 +93,12 @@ class ConvAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Torch
     ----------
     image_shape : tuple of 3 ints or None, default=(1, 28, 28)
         ``(channels, height, width)`` of one image; each row of ``X`` is one flattened image.
-        ``None`` infers a square single-channel image from the number of features, or a
-        ``1 x 1 x n_features`` strip when that is not square. Height and width are zero-padded
-        to a multiple of 4 inside the network.
+        Every method taking images also takes them unflattened, ``X`` of shape
+        ``(n, height, width)`` (one channel) or ``(n, channels, height, width)``, checked
+        against ``image_shape``. ``None`` infers the shape of image-shaped ``X``, else a square
+        single-channel image from the number of features, or a ``1 x 1 x n_features`` strip
+        when that is not square. Height and width are zero-padded to a multiple of 4 inside
+        the network.
     latent_dim : int or None, default=None
         ``None``: the seed-0 convolutional code (4 maps of 7x7 for MNIST). An int: the seed-1
         dense code of that many features.
@@ -238,8 +241,8 @@ class ConvAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Torch
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            Flattened images, pixels scaled to [0, 1].
+        X : array-like of shape (n_samples, n_features) or (n_samples, [C,] H, W)
+            Images, flattened or not (see ``image_shape``), pixels scaled to [0, 1].
         y : None
             Ignored; autoencoders learn without labels.
 
@@ -256,8 +259,8 @@ class ConvAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Torch
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            Flattened images, pixels scaled to [0, 1].
+        X : array-like of shape (n_samples, n_features) or (n_samples, [C,] H, W)
+            Images, flattened or not (see ``image_shape``), pixels scaled to [0, 1].
         y : None
             Ignored.
 
@@ -272,9 +275,7 @@ class ConvAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Torch
         epochs = 1 if partial else None
         if self._continues(partial):
             return self._fit_net(self.net_, as_tensor(self._validate_images(X)), epochs=epochs)
-        X = validate_data(self, X, dtype=np.float32)
-        self.image_shape_ = resolve_image_shape(self, X.shape[1])
-        self._note_fit_range(X)
+        X = self._validate(X, reset=True)
         return self._fit_net(self._build_net(), as_tensor(X), epochs=epochs)
 
     @property
@@ -313,8 +314,8 @@ class ConvAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Torch
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            Flattened images.
+        X : array-like of shape (n_samples, n_features) or (n_samples, [C,] H, W)
+            Images, flattened or not (see ``image_shape``).
 
         Returns
         -------
@@ -357,8 +358,8 @@ class ConvAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Torch
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            Flattened images.
+        X : array-like of shape (n_samples, n_features) or (n_samples, [C,] H, W)
+            Images, flattened or not (see ``image_shape``).
         y : None
             Ignored.
 
@@ -377,8 +378,8 @@ class ConvAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Torch
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            Flattened images.
+        X : array-like of shape (n_samples, n_features) or (n_samples, [C,] H, W)
+            Images, flattened or not (see ``image_shape``).
 
         Returns
         -------
@@ -388,9 +389,9 @@ class ConvAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Torch
         return -self._squared_errors(X)
 
     def _squared_errors(self, X):
-        """Mean squared reconstruction error of each image."""
+        """Mean squared reconstruction error of each image, batch by batch (no copy of X)."""
         X = self._validate_images(X)
-        return np.mean((self._reconstruct(X) - X) ** 2, axis=1)
+        return self._infer(lambda x: ((self.net_.module_(x)[0] - x) ** 2).mean(dim=1), X)
 
     @validate_params(
         {
@@ -423,9 +424,7 @@ class ConvAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Torch
 
     def _validate_images(self, X):
         check_is_fitted(self)
-        X = validate_data(self, X, dtype=np.float32, reset=False)
-        self._check_range(X)
-        return X
+        return self._validate(X)
 
     def _reconstruct(self, X):
         return self._infer(lambda x: self.net_.module_(x)[0], X)
@@ -454,7 +453,8 @@ class VAETransformer(ConvAETransformer):
     Parameters
     ----------
     image_shape : tuple of 3 ints or None, default=(1, 28, 28)
-        ``(channels, height, width)`` of one flattened image; ``None`` infers it.
+        ``(channels, height, width)`` of one flattened image (image-shaped ``X`` is
+        flattened, as in :class:`ConvAETransformer`); ``None`` infers it.
     latent_dim : int, default=33
         Dimension of the latent space.
     channels : tuple of int or None, default=None
@@ -593,8 +593,8 @@ class VAETransformer(ConvAETransformer):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            Flattened images.
+        X : array-like of shape (n_samples, n_features) or (n_samples, [C,] H, W)
+            Images, flattened or not (see ``image_shape``).
 
         Returns
         -------

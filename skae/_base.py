@@ -6,6 +6,7 @@ loop and the callbacks; skae validates input, seeds, batches in memory and infer
 """
 
 import copy
+import math
 from contextlib import contextmanager
 from numbers import Integral, Real
 
@@ -14,12 +15,21 @@ import torch
 from sklearn.base import BaseEstimator
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import validate_data
 from skorch.callbacks import EarlyStopping
-from skorch.dataset import ValidSplit
 
-from ._checks import InputRangeWarning, check_device, value_range, warn_user
+from ._checks import (
+    InputRangeWarning,
+    check_device,
+    flatten_images,
+    needs_validation_data,
+    resolve_image_shape,
+    value_range,
+    warn_user,
+)
 from ._skorch import (  # SkaeNet, InMemoryLoader, KeepBestOnInterrupt: here too for old pickles
     EpochProgressBar,
+    FractionSplit,
     InMemoryLoader,
     KeepBestOnInterrupt,
     SkaeNet,
@@ -31,9 +41,17 @@ INFERENCE_BATCH_SIZE = 1024  # bounds peak memory of transform/predict on 60 000
 
 
 def as_tensor(X):
-    """Share memory with a numpy array when torch may (it refuses read-only buffers)."""
-    X = np.ascontiguousarray(X)
-    return torch.from_numpy(X if X.flags.writeable else X.copy())
+    """A tensor of a numpy array of any layout, sharing its memory when torch may.
+
+    torch takes only writeable, native-byte-order arrays with non-negative strides; numpy
+    flags a one-row reversed view (``X[::-1][:1]``) C-contiguous although its stride is
+    negative, so the strides are checked too. Anything else is copied.
+    """
+    X = np.asarray(X)
+    X = X.astype(X.dtype.newbyteorder("="), copy=False)
+    if not (X.flags.c_contiguous and X.flags.writeable) or min(X.strides, default=0) < 0:
+        X = np.array(X, order="C")
+    return torch.from_numpy(X)
 
 
 def torch_seed(random_state):
@@ -63,7 +81,10 @@ TRAINING_OPTIONS_DOC = """\
     warm_start : bool, default=False
         When fitted already, ``fit`` trains ``max_epochs`` more epochs from the current
         weights and optimizer state (``loss_curve_`` and ``n_epochs_`` extend) instead of
-        starting over. Training settings come from the first fit.
+        starting over. Training settings changed by ``set_params`` in between (``lr``,
+        ``weight_decay``, ``momentum``, ``batch_size``, loss weights, callbacks...) apply from
+        then on; changing the network (its sizes, ``dropout``, ``optimizer``, ``device``) is
+        an error.
     verbose : int, default=0
         ``1`` prints skorch's table of losses after each epoch; ``2`` shows one progress
         bar over the epochs, with the time left and the latest loss.
@@ -96,9 +117,46 @@ class TorchEstimator(BaseEstimator):
     }
 
     _expects_pixels = False  # image models: inputs are pixels scaled to [0, 1]
+    _stratify = False  # classifiers: a stratified validation split
+    # What a warm fit cannot change: the network, its optimizer and its device.
+    _fixed_when_warm = (
+        "image_shape",
+        "latent_dim",
+        "channels",
+        "dropout",
+        "hidden_units",
+        "autoencoder",
+        "optimizer",
+        "device",
+    )
     # the "?" of the HTML repr links to skae's API pages, not scikit-learn's
     _doc_link_module = "skae"
     _doc_link_template = DOCS_URL + "generated/{estimator_module}.{estimator_name}.html"
+
+    def _validate(self, X, *y, reset=False):
+        """``X`` (and ``y``) checked as scikit-learn does, ``X`` as float32 rows.
+
+        Image models flatten image-shaped ``X`` first (``flatten_images``); ``fit``
+        (``reset``) records the range of ``X`` and its image shape, later calls compare.
+        """
+        X, found = flatten_images(self, X, self._input_image_shape(reset))
+        out = validate_data(self, X, *y, dtype=np.float32, reset=reset)
+        X = out[0] if y else out
+        if not reset:
+            self._check_range(X)
+        else:
+            self._note_fit_range(X)
+            if self._expects_pixels:
+                self.image_shape_ = self._resolve_image_shape(X.shape[1], found)
+        return out
+
+    def _input_image_shape(self, reset):
+        """The ``(C, H, W)`` that image-shaped input must have; ``None``: any."""
+        return getattr(self, "image_shape" if reset else "image_shape_", None)
+
+    def _resolve_image_shape(self, n_features, found):
+        """The ``(C, H, W)`` of the images, rows of ``n_features`` (``found``: from X's shape)."""
+        return resolve_image_shape(self, n_features, found)
 
     def _note_fit_range(self, X):
         """Remember ``X``'s range for ``predict``/``transform``; warn on non-[0, 1] pixels."""
@@ -129,39 +187,68 @@ class TorchEstimator(BaseEstimator):
                 InputRangeWarning,
             )
 
-    def _net(self, module, net_class=SkaeNet, stratify=False, **net_params):
+    def _net(self, module, net_class=SkaeNet, **net_params):
         """A skorch ``NeuralNet`` wired from the estimator's parameters."""
         optimizer = OPTIMIZERS.get(self.optimizer, self.optimizer)
-        callbacks = [("keep_best_on_interrupt", KeepBestOnInterrupt())]
-        callbacks += self._extra_callbacks()
-        if self.verbose >= 2:
-            callbacks.append(("epoch_progress_bar", EpochProgressBar()))
-        callbacks += copy.deepcopy(self.callbacks or [])  # fitting leaves the parameter as set
-        train_split = None  # by default every given sample trains: no hidden 20 % hold-out
-        if self.validation_fraction is not None:
-            train_split = ValidSplit(self.validation_fraction, stratified=stratify, random_state=0)
-            if self.patience is not None:
-                callbacks.append(
-                    ("early_stopping", EarlyStopping(patience=self.patience, load_best=True))
-                )
         return net_class(
             module,
             optimizer=optimizer,
             lr=self.lr,
             batch_size=self.batch_size,
             max_epochs=self.max_epochs,
-            train_split=train_split,
+            train_split=self._train_split(),
             iterator_train=InMemoryLoader,
             iterator_train__shuffle=True,
             iterator_valid=InMemoryLoader,
             iterator_train__device=self.device,
             iterator_valid__device=self.device,
-            callbacks=callbacks,
+            callbacks=self._callbacks(),
             device=self.device,
             verbose=int(self.verbose == 1),  # skorch's table of losses; 2 shows a bar instead
             **self._optimizer_params(),
             **net_params,
         )
+
+    def _train_split(self):
+        """By default every given sample trains: no hidden 20 % hold-out."""
+        if self.validation_fraction is None:
+            return None
+        return FractionSplit(self.validation_fraction, stratified=self._stratify, random_state=0)
+
+    def _callbacks(self):
+        """skae's callbacks, then copies of the user's (a fit leaves the parameter as set)."""
+        self._check_validation_needs()
+        callbacks = [("keep_best_on_interrupt", KeepBestOnInterrupt())]
+        callbacks += self._extra_callbacks()
+        if self.verbose >= 2:
+            callbacks.append(("epoch_progress_bar", EpochProgressBar()))
+        callbacks += copy.deepcopy(self.callbacks or [])
+        if self.patience is not None:
+            callbacks.append(
+                ("early_stopping", EarlyStopping(patience=self.patience, load_best=True))
+            )
+        return callbacks
+
+    def _check_validation_needs(self):
+        """Early stopping and callbacks reading validation scores need ``validation_fraction``."""
+        if self.validation_fraction is not None:
+            return
+        fix = "set validation_fraction (e.g. validation_fraction=0.1)"
+        if self.patience is not None:
+            raise ValueError(
+                f"patience={self.patience} stops on the validation loss: {fix}, or "
+                "patience=None."
+            )
+        for callback in self.callbacks or []:
+            callback = callback[1] if isinstance(callback, tuple) else callback
+            if needs_validation_data(callback):
+                monitor = getattr(callback, "monitor", None)
+                reads = f"monitor={monitor!r}" if isinstance(monitor, str) else "on_train=False"
+                raise ValueError(
+                    f"The {type(callback).__name__} callback reads validation scores "
+                    f"({reads}) but there is no validation data: {fix}, or monitor the "
+                    "training loss (monitor='train_loss'; Checkpoint: 'train_loss_best')."
+                )
 
     def _extra_callbacks(self):
         """Callbacks a subclass adds to every fit."""
@@ -188,6 +275,46 @@ class TorchEstimator(BaseEstimator):
             )
         return super().set_params(**params)
 
+    def _apply_new_params(self, net):
+        """Bring a trained ``net`` in line with ``set_params`` calls made since it trained.
+
+        Optimizer settings, batch size, loss weights, gradient clipping, the validation split
+        and the callbacks are applied to the running training; a change of the network,
+        its optimizer or its device is an error.
+        """
+        trained = getattr(self, "_trained_params", None)
+        if trained is None:  # saved before skae recorded them
+            return
+        params = self.get_params(deep=False)
+        changed = {k for k, v in params.items() if not _same(v, trained[k])}
+        fixed = [k for k in self._fixed_when_warm if k in changed]
+        if fixed:
+            was = ", ".join(f"{k}={trained[k]!r}" for k in fixed)
+            raise ValueError(
+                f"warm_start cannot change {', '.join(fixed)} of a trained "
+                f"{type(self).__name__} (trained with {was}): set it back, or fit from "
+                "scratch (warm_start=False)."
+            )
+        self._optimizer_params()  # momentum with Adam is an error here too
+        for name in changed & {"batch_size", "clip_grad_norm", "sparsity", "noise", "beta"}:
+            setattr(net, name, params[name])
+        groups = net.optimizer_.param_groups
+        for name in changed & {"weight_decay", "momentum"}:
+            for group in groups:
+                group[name] = params[name]
+        if changed & {"lr", "encoder_lr"}:
+            net.lr = self.lr
+            for group, lr in zip(groups, self._group_lrs()):
+                group["lr"] = lr
+        if changed & {"validation_fraction", "patience", "callbacks", "freeze_epochs", "verbose"}:
+            net.train_split, net.verbose = self._train_split(), int(self.verbose == 1)
+            net.callbacks = self._callbacks()
+            net.initialize_callbacks()
+
+    def _group_lrs(self):
+        """The learning rate of each of the optimizer's parameter groups."""
+        return [self.lr]
+
     def _continues(self, partial):
         """Whether this fit goes on training ``net_`` (``partial_fit``, ``warm_start``)."""
         return (partial or self.warm_start) and hasattr(self, "net_")
@@ -203,6 +330,8 @@ class TorchEstimator(BaseEstimator):
         """
         epochs = self.max_epochs if epochs is None else epochs
         fresh = not net.initialized_
+        if not fresh:
+            self._apply_new_params(net)
         with seeded(self.random_state, self.device, offset=0 if fresh else len(net.history)):
             if fresh:
                 self._initialize_net(net)
@@ -224,6 +353,7 @@ class TorchEstimator(BaseEstimator):
     def _set_trained(self, net):
         """Store the trained ``net`` and the fitted attributes read from its history."""
         self.net_ = net
+        self._trained_params = self.get_params(deep=False)  # what a warm fit compares with
         for epoch in net.history:  # per-batch records: 9 MB for 100 epochs of 60 000 images
             epoch["batches"] = []
         finished = [epoch for epoch in net.history if "train_loss" in epoch]
@@ -243,4 +373,31 @@ class TorchEstimator(BaseEstimator):
             outputs = [fn(batch.to(device)).cpu() for batch in X.split(INFERENCE_BATCH_SIZE)]
         finally:
             module.train(was_training)
-        return torch.cat(outputs).numpy()
+        outputs = torch.cat(outputs)
+        if not outputs.isfinite().all():
+            self._raise_non_finite(X)
+        return outputs.numpy()
+
+    def _raise_non_finite(self, X):
+        """Explain non-finite outputs: diverged weights or inputs beyond float32."""
+        name = type(self).__name__
+        if all(p.isfinite().all() for p in self.net_.module_.parameters()):
+            low, high = value_range(X.numpy())
+            raise ValueError(
+                f"{name} computed NaN or infinite values from X spanning [{low:.4g}, "
+                f"{high:.4g}]: the values are too large for float32; scale X as in fit."
+            )
+        bad = [k for k, loss in enumerate(self.loss_curve_, 1) if not math.isfinite(loss)]
+        when = f" (training loss {self.loss_curve_[bad[0] - 1]} from epoch {bad[0]})" if bad else ""
+        raise ValueError(
+            f"{name}'s weights are NaN or infinite: training diverged{when}. Lower lr (now "
+            f"{self.lr:g}) or clip gradients (clip_grad_norm), and fit again."
+        )
+
+
+def _same(a, b):
+    """Whether two parameter values are equal (objects without ``==``: the same object)."""
+    try:
+        return a is b or bool(a == b)
+    except (TypeError, ValueError):  # arrays, objects that refuse comparison
+        return False

@@ -5,6 +5,7 @@ import sys
 import warnings
 from numbers import Integral
 
+import numpy as np
 import torch
 
 
@@ -63,9 +64,44 @@ def check_sizes(estimator, name, value, length=None, empty=False):
     return tuple(int(v) for v in sizes)
 
 
-def resolve_image_shape(estimator, n_features):
-    """``image_shape`` checked against ``n_features``; ``None`` infers a square or 1xn image."""
+def flatten_images(estimator, X, image_shape):
+    """Image-shaped ``X`` as rows of flattened images; ``(X, None)`` when ``X`` is not.
+
+    An image model takes images of shape ``(n, H, W)`` or ``(n, C, H, W)``, checked against
+    its ``(C, H, W)`` ``image_shape`` (``None``: any); returns the flat rows and the images'
+    ``(C, H, W)``. Any other array of more than 2 dimensions is an error saying how to flatten.
+    """
+    ndim = np.ndim(X)
+    if ndim <= 2:
+        return X, None
+    name, shape = type(estimator).__name__, np.shape(X)
+    flatten = "flatten each sample to one row: X.reshape(len(X), -1)"
+    if not estimator._expects_pixels or ndim > 4:
+        takes = " or images (n, H, W) / (n, C, H, W)" if estimator._expects_pixels else ""
+        raise ValueError(
+            f"{name} takes a 2-D array (n_samples, n_features){takes}; X has shape "
+            f"{shape}: {flatten}."
+        )
+    found = tuple(shape[1:]) if ndim == 4 else (1, *shape[1:])
+    if image_shape is not None and found != tuple(image_shape):
+        raise ValueError(
+            f"X holds images of shape {shape[1:]}, but {name} takes images of "
+            f"(channels, height, width) = {tuple(image_shape)}: pass images of that shape, "
+            f"or {flatten}."
+        )
+    X = np.asarray(X)
+    return X.reshape(len(X), -1), found
+
+
+def resolve_image_shape(estimator, n_features, found=None):
+    """``image_shape`` checked against ``n_features``; ``None`` infers a square or 1xn image.
+
+    ``found``: the ``(C, H, W)`` of image-shaped input (see ``flatten_images``), used when
+    ``image_shape`` is ``None``.
+    """
     image_shape = estimator.image_shape
+    if image_shape is None and found is not None:
+        return found
     if image_shape is None:
         side = math.isqrt(n_features)
         return (1, side, side) if side * side == n_features else (1, 1, n_features)
@@ -77,3 +113,10 @@ def resolve_image_shape(estimator, n_features):
             "one row, or set image_shape (None infers a square single-channel image)."
         )
     return image_shape
+
+
+def needs_validation_data(callback):
+    """Whether a skorch callback reads validation scores (``valid_loss``, ``valid_acc``...)."""
+    monitor = getattr(callback, "monitor", None)
+    monitors_valid = isinstance(monitor, str) and monitor.startswith("valid")
+    return monitors_valid or getattr(callback, "on_train", True) is False

@@ -12,14 +12,14 @@ from sklearn.base import (
 )
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 
 from ._base import (
     TRAINING_OPTIONS_DOC,
     TorchEstimator,
     as_tensor,
 )
-from ._checks import check_sizes, resolve_image_shape
+from ._checks import check_sizes
 from ._modules import MLPHead, SmallCNN
 
 _SHARED_PARAMS_DOC = """
@@ -79,6 +79,7 @@ class NeuralClassifier(ClassifierMixin, TorchEstimator):
         **TorchEstimator._parameter_constraints,
         "clip_grad_norm": [Interval(Real, 0, None, closed="neither"), None],
     }
+    _stratify = True
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y):
@@ -127,15 +128,13 @@ class NeuralClassifier(ClassifierMixin, TorchEstimator):
         if not self._continues(partial):
             X, y, net = self._prepare_fit(X, y, classes)
             return self._fit_net(net, as_tensor(X), y, epochs=epochs)
-        X, y = validate_data(self, X, y, dtype=np.float32, reset=False)
-        self._check_range(X)
+        X, y = self._validate(X, y)
         return self._fit_net(self.net_, as_tensor(X), self._encode(y), epochs=epochs)
 
     def _prepare_fit(self, X, y, classes=None):
         """Validated ``X``, encoded labels and the unfitted net; sets ``classes_``."""
-        X, y = validate_data(self, X, y, dtype=np.float32)
+        X, y = self._validate(X, y, reset=True)
         check_classification_targets(y)
-        self._note_fit_range(X)
         self.classes_ = np.unique(y if classes is None else classes)
         if len(self.classes_) < 2:
             raise ValueError(
@@ -144,7 +143,6 @@ class NeuralClassifier(ClassifierMixin, TorchEstimator):
             )
         net = self._net(
             self._module_class(),
-            stratify=True,
             criterion=torch.nn.CrossEntropyLoss,  # softmax is applied once, inside the loss
             clip_grad_norm=self.clip_grad_norm,
             **self._module_params(X.shape[1], len(self.classes_)),
@@ -196,8 +194,7 @@ class NeuralClassifier(ClassifierMixin, TorchEstimator):
 
     def _from_module(self, fn, X):
         check_is_fitted(self)
-        X = validate_data(self, X, dtype=np.float32, reset=False)
-        self._check_range(X)
+        X = self._validate(X)
         return self._infer(lambda x: fn(self.net_.module_, x), X)
 
     def predict(self, X):
@@ -311,8 +308,10 @@ class CNNClassifier(ClassNamePrefixFeaturesOutMixin, TransformerMixin, NeuralCla
     Parameters
     ----------
     image_shape : tuple of 3 ints or None, default=(1, 28, 28)
-        ``(channels, height, width)`` of one flattened image; ``None`` infers a square
-        single-channel image, or a ``1 x 1 x n_features`` strip.
+        ``(channels, height, width)`` of one flattened image. Every method also takes images
+        unflattened, ``X`` of shape ``(n, height, width)`` or ``(n, channels, height, width)``,
+        checked against ``image_shape``. ``None`` infers the shape of image-shaped ``X``, else
+        a square single-channel image, or a ``1 x 1 x n_features`` strip.
     channels : tuple of 2 ints, default=(5, 5)
         Filters of the two convolutions.
     dropout : float, default=0.2
@@ -410,7 +409,6 @@ class CNNClassifier(ClassNamePrefixFeaturesOutMixin, TransformerMixin, NeuralCla
         return SmallCNN
 
     def _module_params(self, n_features, n_classes):
-        self.image_shape_ = resolve_image_shape(self, n_features)
         return {
             "module__image_shape": self.image_shape_,
             "module__n_classes": n_classes,

@@ -1,15 +1,17 @@
 """A classifier that starts from a pretrained autoencoder's encoder and fine-tunes it."""
 
+from functools import partial
 from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import clone
 from sklearn.frozen import FrozenEstimator
 from sklearn.utils._param_validation import Interval
-from skorch.callbacks import Freezer, Unfreezer
+from skorch.callbacks import ParamMapper
+from skorch.utils import freeze_parameter, unfreeze_parameter
 
 from ._autoencoder import ConvAETransformer
-from ._checks import check_sizes
+from ._checks import check_sizes, resolve_image_shape
 from ._classifiers import NeuralClassifier, shared_params_doc
 from ._modules import EncoderHead
 
@@ -127,21 +129,37 @@ default=None
         ae = self._autoencoder()
         return ae if hasattr(ae, "net_") else None
 
+    def _input_image_shape(self, reset):
+        if not reset:
+            return super()._input_image_shape(reset)
+        ae = self._pretrained()
+        return ae.image_shape_ if ae is not None else self._architecture().image_shape
+
+    def _architecture(self):
+        """The autoencoder whose network is fine-tuned (``None``: ``ConvAETransformer()``)."""
+        return self._autoencoder() or ConvAETransformer()
+
+    def _resolve_image_shape(self, n_features, found):
+        ae = self._pretrained()
+        if ae is None:
+            return resolve_image_shape(self._architecture(), n_features, found)
+        if ae.n_features_in_ != n_features:
+            raise ValueError(
+                f"X has {n_features} features, but the autoencoder was fitted on images of "
+                f"{ae.n_features_in_}."
+            )
+        return ae.image_shape_
+
     def _module_class(self):
         return EncoderHead
 
     def _module_params(self, n_features, n_classes):
         ae = self._pretrained()
         if ae is None:  # the architecture only: an untrained network of the right shape
-            ae = clone(self._autoencoder() or ConvAETransformer())
-            ae.set_params(max_epochs=0, device="cpu", callbacks=None)
+            ae = clone(self._architecture())
+            ae.set_params(max_epochs=0, device="cpu", callbacks=None, image_shape=self.image_shape_)
             ae.fit(np.zeros((1, n_features), np.float32))
-        elif ae.n_features_in_ != n_features:
-            raise ValueError(
-                f"X has {n_features} features, but the autoencoder was fitted on images of "
-                f"{ae.n_features_in_}."
-            )
-        param_groups = [] if self.encoder_lr is None else [("encoder.*", {"lr": self.encoder_lr})]
+        param_groups = [("encoder.*", {"lr": self._group_lrs()[0]})]  # the head: the rest
         return {
             "module__encoder_class": ae.net_.module,
             "module__encoder_params": ae.net_.get_params_for("module"),
@@ -152,13 +170,14 @@ default=None
             "optimizer__param_groups": param_groups,
         }
 
+    def _group_lrs(self):
+        return [self.lr if self.encoder_lr is None else self.encoder_lr, self.lr]
+
     def _extra_callbacks(self):
         if not self.freeze_epochs:
             return []
-        return [  # skorch's own, counting epochs from the model's first
-            ("freeze_encoder", Freezer("encoder.*", at=1)),
-            ("unfreeze_encoder", Unfreezer("encoder.*", at=self.freeze_epochs + 1)),
-        ]
+        schedule = partial(_freeze_schedule, epochs=self.freeze_epochs)
+        return [("freeze_encoder", ParamMapper("encoder.*", schedule=schedule))]
 
     def _initialize_net(self, net):
         net = super()._initialize_net(net)
@@ -166,6 +185,11 @@ default=None
         if ae is not None:  # load_state_dict copies: the autoencoder keeps its weights
             net.module_.encoder.load_state_dict(ae.net_.module_.state_dict())
         return net
+
+
+def _freeze_schedule(net, epochs):
+    """Frozen during the model's first ``epochs`` epochs (warm fits included), then trained."""
+    return freeze_parameter if len(net.history) <= epochs else unfreeze_parameter
 
 
 EncoderClassifier.__doc__ = EncoderClassifier.__doc__.format(

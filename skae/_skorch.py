@@ -4,13 +4,18 @@ Everything that depends on skorch's internals lives here, apart from the sklearn
 (``_base.py``); ``tests/test_skorch.py`` checks it against a plain skorch ``NeuralNet``.
 """
 
+import math
 import warnings
 
 import numpy as np
 import torch
 from skorch import NeuralNet
 from skorch.callbacks import Callback
+from skorch.dataset import ValidSplit
+from skorch.utils import to_numpy
 from tqdm.auto import tqdm
+
+from ._checks import warn_user
 
 
 class InMemoryLoader:
@@ -141,6 +146,36 @@ def _dataset_tensors(dataset):
     X, y = dataset.dataset.X, dataset.dataset.y
     indices = torch.as_tensor(indices)
     return X[indices], None if y is None else y[indices]
+
+
+class FractionSplit(ValidSplit):
+    """skorch's ``ValidSplit`` of a fraction; its errors and warnings name ``validation_fraction``.
+
+    A stratified split needs 2 samples of each class and room for every class on both sides;
+    with fewer (a few labels per class), the split is made without stratification, with a
+    warning, rather than failing deep in scikit-learn's splitter.
+    """
+
+    def __call__(self, dataset, y=None, groups=None):
+        n = len(dataset)
+        n_valid = math.ceil(self.cv * n)  # as scikit-learn's ShuffleSplit rounds
+        if n_valid >= n:
+            raise ValueError(
+                f"validation_fraction={self.cv} of {n} samples leaves none to train on: "
+                "lower it, or set validation_fraction=None."
+            )
+        if self.stratified and y is not None:
+            counts = np.unique(to_numpy(y), return_counts=True)[1]
+            if counts.min() < 2 or min(n_valid, n - n_valid) < len(counts):
+                warn_user(
+                    f"validation_fraction={self.cv} of {n} samples cannot be stratified "
+                    f"({len(counts)} classes, the smallest with {counts.min()} sample(s); "
+                    f"{n_valid} validation samples): the split is not stratified, so some "
+                    "classes may be missing from training or validation.",
+                    UserWarning,
+                )
+                return ValidSplit(self.cv, random_state=self.random_state)(dataset, y, groups)
+        return super().__call__(dataset, y, groups)
 
 
 class KeepBestOnInterrupt(Callback):
