@@ -7,9 +7,12 @@ scikit-learn classifier instead of re-implementing it. ``PseudoLabelClassifier``
 of them into an inductive model: a supervised classifier trained on the labels they infer.
 """
 
+import warnings
 from numbers import Integral, Real
 
 import numpy as np
+from scipy import sparse
+from scipy.sparse.csgraph import connected_components
 from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, _fit_context, clone
 from sklearn.neighbors import NearestNeighbors
 from sklearn.pipeline import Pipeline
@@ -31,6 +34,14 @@ class GraphClassifier(ClassifierMixin, BaseEstimator):
     ``n_neighbors`` nearest training samples' ``transduction_`` labels, so test images
     need not be in the graph (the inductive route).
 
+    Each connected component of the graph is solved on its own, with its own labels (Poisson
+    learning centres them by their mean within the component, or its equation has no
+    solution there): a component labeled with one class is all that class, one without any
+    label gets the class shares of all the labels as scores, so the most frequent labeled
+    class, and a warning. A labeled sample keeps its own label in ``transduction_``. Exact
+    duplicates are neighbours of weight 1 (graphlearning's kernel divides by the distance to
+    the ``n_neighbors``-th neighbour, 0 for a point with that many duplicates).
+
     Parameters
     ----------
     method : {"poisson", "laplace"}, default="poisson"
@@ -46,9 +57,11 @@ class GraphClassifier(ClassifierMixin, BaseEstimator):
     transduction_ : ndarray of shape (n_samples,)
         The label the graph gives each training sample (labeled ones included).
     label_scores_ : ndarray of shape (n_samples, n_classes)
-        graphlearning's score of each class for each training sample; ``transduction_`` is
-        the best-scoring class. Not probabilities (Poisson scores can be negative), but the
-        margin between a sample's two best scores measures how sure the graph is.
+        graphlearning's score of each class for each training sample, always finite;
+        ``transduction_`` is the best-scoring class (the labeled samples' own). Not
+        probabilities (Poisson scores can be negative), but the margin between a sample's
+        two best scores measures how sure the graph is. 0 for the classes without a label in
+        the sample's component; in a component without any label, the labels' class shares.
     n_features_in_ : int
         Number of features seen during fit.
 
@@ -59,7 +72,7 @@ class GraphClassifier(ClassifierMixin, BaseEstimator):
     >>> rng = np.random.default_rng(0)
     >>> X = np.r_[rng.normal(0, 1, (50, 2)), rng.normal(6, 1, (50, 2))]
     >>> y = np.full(100, -1)
-    >>> y[[0, 50]] = [0, 1]  # one label per cluster
+    >>> y[[0, 50]] = [0, 1]  # one label per cluster, each cluster its own component
     >>> clf = GraphClassifier().fit(X, y)
     >>> (clf.transduction_ == np.repeat([0, 1], 50)).mean()
     np.float64(1.0)
@@ -100,11 +113,41 @@ class GraphClassifier(ClassifierMixin, BaseEstimator):
                 f"got {len(labeled)} labeled of {len(self.classes_)} class(es)."
             )
         k = min(self.n_neighbors, len(X) - 1)
-        model = getattr(gl.ssl, self.method)(gl.weightmatrix.knn(X, k))
-        self.label_scores_ = model.fit(labeled, np.searchsorted(self.classes_, y[labeled]))
-        self.transduction_ = self.classes_[self.label_scores_.argmax(1)]
+        codes = np.searchsorted(self.classes_, y[labeled])
+        graph = _knn_graph(gl, X, k)
+        component = connected_components(graph, directed=False)[1]
+        scores = np.tile(np.bincount(codes) / len(codes), (len(X), 1))  # unlabeled components
+        for c in np.unique(component[labeled]):
+            nodes = np.flatnonzero(component == c)
+            mine = component[labeled] == c
+            local = np.searchsorted(nodes, labeled[mine])
+            scores[nodes] = self._propagate(gl, graph[nodes][:, nodes], local, codes[mine])
+        alone = ~np.isin(component, component[labeled])
+        if alone.any():
+            warnings.warn(
+                f"{alone.sum()} samples are in components of the kNN graph without a label; "
+                "they get the most frequent label. Label one in each component, or raise "
+                "n_neighbors.",
+                UserWarning,
+            )
+        self.label_scores_ = _check_finite(scores, f"{self.method} learning's scores")
+        self.transduction_ = self.classes_[scores.argmax(1)]
+        self.transduction_[labeled] = y[labeled]
         self._neighbors = NearestNeighbors(n_neighbors=k).fit(X)
         return self
+
+    def _propagate(self, gl, graph, labeled, codes):
+        """Class scores of the nodes of a connected ``graph`` from the labels ``codes``."""
+        scores = np.zeros((graph.shape[0], len(self.classes_)))
+        present = np.unique(codes)
+        if len(present) == 1:  # the one class's harmonic extension; Poisson would give 0
+            scores[:, present] = 1
+        elif len(labeled) == len(scores):  # nothing to solve
+            scores[labeled, codes] = 1
+        else:
+            model = getattr(gl.ssl, self.method)(graph)
+            scores[:, present] = model.fit(labeled, np.searchsorted(present, codes))
+        return scores
 
     def predict_proba(self, X):
         """Share of each class among the nearest training samples' propagated labels.
@@ -152,7 +195,9 @@ class PseudoLabelClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
     propagation. The labeler and the classifier may see different representations, e.g. a
     graph over frozen codes and a CNN on the pixels. With a ``relabeler``, a second round
     (Iscen et al. 2019): the relabeler propagates ``y`` over the first classifier's own
-    features (its ``transform``), and a fresh classifier is trained on those labels.
+    features (its ``transform``), and a fresh classifier is trained on those labels. NaN or
+    infinity in the labeler's labels or class scores, or in the classifier's predictions,
+    raises a ``ValueError`` rather than becoming a label.
 
     Parameters
     ----------
@@ -253,9 +298,13 @@ class PseudoLabelClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         """Fit ``labeler`` on ``features``, then ``classifier_`` on ``X`` with its labels."""
         labeler = clone(labeler).fit(features, y)
         last = labeler[-1] if isinstance(labeler, Pipeline) else labeler
+        name = type(last).__name__
+        scores = getattr(last, "label_scores_", getattr(last, "label_distributions_", None))
+        _check_finite(scores, f"{name}'s class scores")
         labeled = y != -1
-        self.transduction_ = np.where(labeled, y, last.transduction_)
-        self.kept_ = kept = labeled | _surest(last, self.transduction_, self.keep)
+        inferred = _check_finite(last.transduction_, f"{name}'s transduction_")
+        self.transduction_ = np.where(labeled, y, inferred)
+        self.kept_ = kept = labeled | _surest(scores, self.transduction_, self.keep, name)
         self.classifier_ = clone(self.classifier).fit(X[kept], self.transduction_[kept])
         return labeler
 
@@ -271,7 +320,8 @@ class PseudoLabelClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         y : ndarray of shape (n_samples,)
         """
         check_is_fitted(self)
-        return self.classifier_.predict(validate_data(self, X, reset=False))
+        y = self.classifier_.predict(validate_data(self, X, reset=False))
+        return _check_finite(y, f"{type(self.classifier_).__name__}'s predictions")
 
     @available_if(lambda self: hasattr(self.classifier, "predict_proba"))
     def predict_proba(self, X):
@@ -286,18 +336,25 @@ class PseudoLabelClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         proba : ndarray of shape (n_samples, n_classes)
         """
         check_is_fitted(self)
-        return self.classifier_.predict_proba(validate_data(self, X, reset=False))
+        proba = self.classifier_.predict_proba(validate_data(self, X, reset=False))
+        return _check_finite(proba, f"{type(self.classifier_).__name__}'s probabilities")
 
 
-def _surest(labeler, labels, keep):
+def _check_finite(values, what):
+    """``values``, after checking that they hold no NaN or infinity (``what``: their name)."""
+    if np.asarray(values).dtype.kind in "fc" and not np.isfinite(values).all():
+        raise ValueError(f"{what} hold NaN or infinite values; no label can be read from them.")
+    return values
+
+
+def _surest(scores, labels, keep, name):
     """Mask of the ``keep`` share of each inferred class with the widest score margins."""
     if keep == 1:
         return np.ones(len(labels), dtype=bool)
-    scores = getattr(labeler, "label_scores_", getattr(labeler, "label_distributions_", None))
     if scores is None:
         raise ValueError(
             f"keep={keep} needs class scores from the labeler (label_scores_ or "
-            f"label_distributions_); {type(labeler).__name__} has neither."
+            f"label_distributions_); {name} has neither."
         )
     best_two = np.sort(scores, axis=1)[:, -2:]
     margin = best_two[:, 1] - best_two[:, 0]
@@ -306,6 +363,26 @@ def _surest(labeler, labels, keep):
         members = np.flatnonzero(labels == label)
         surest[members[margin[members] >= np.quantile(margin[members], 1 - keep)]] = True
     return surest
+
+
+def _knn_graph(gl, X, k):
+    """graphlearning's symmetric Gaussian kNN weights, exact duplicates weighing 1.
+
+    graphlearning's ``weightmatrix.knn`` scales each row by the squared distance to the
+    ``k``-th neighbour: 0/0 for a point with ``k`` exact duplicates (NaN, then every label is
+    class 0). There every neighbour is at distance 0, where the kernel is 1.
+    """
+    X = np.ldexp(X, -np.frexp(np.abs(X).max())[1])  # a power of 2: exact, no overflow
+    ind, dist = gl.weightmatrix.knnsearch(X, k + 1)  # self included
+    squared = dist**2
+    radius = squared[:, -1:]
+    weights = np.exp(-4 * squared / np.where(radius > 0, radius, 1))
+    rows = np.repeat(np.arange(len(X)), ind.shape[1])
+    graph = sparse.csr_matrix((weights.ravel(), (rows, ind.ravel())), shape=(len(X),) * 2)
+    graph = (graph + graph.T) / 2
+    graph.setdiag(0)
+    graph.eliminate_zeros()
+    return graph
 
 
 def _import_graphlearning():
