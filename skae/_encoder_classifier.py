@@ -173,9 +173,7 @@ default=None
     def _group_lrs(self):
         return [self.lr if self.encoder_lr is None else self.encoder_lr, self.lr]
 
-    def _extra_callbacks(self):
-        if not self.freeze_epochs:
-            return []
+    def _extra_callbacks(self):  # also when 0: a warm fit may lower freeze_epochs to 0
         schedule = partial(_freeze_schedule, epochs=self.freeze_epochs)
         return [("freeze_encoder", ParamMapper("encoder.*", schedule=schedule))]
 

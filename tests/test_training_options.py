@@ -1,6 +1,7 @@
 """Callbacks, optimizer settings, continued training and per-sample scores."""
 
 import pickle
+import warnings
 
 import numpy as np
 import pytest
@@ -8,9 +9,17 @@ import torch
 from sklearn.base import clone
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import Pipeline
-from skorch.callbacks import Callback, LRScheduler
+from skorch.callbacks import Callback, Checkpoint, EarlyStopping, EpochScoring, LRScheduler
 
-from skae import CNNClassifier, ConvAETransformer, SoftmaxClassifier, VAETransformer
+import skae._autoencoder
+import skae._base
+from skae import (
+    CNNClassifier,
+    ConvAETransformer,
+    EncoderClassifier,
+    SoftmaxClassifier,
+    VAETransformer,
+)
 
 RNG = np.random.default_rng(0)
 X = RNG.random((120, 784), dtype=np.float32)
@@ -23,6 +32,18 @@ class CountEpochs(Callback):
 
     def on_epoch_end(self, net, **kwargs):
         self.epochs += 1
+
+
+class BatchSizes(Callback):
+    def __init__(self):
+        self.sizes = []
+
+    def on_batch_begin(self, net, batch=None, **kwargs):
+        self.sizes.append(len(batch[0]))
+
+
+def zero_score(net, X, y):
+    return 0.0
 
 
 def learning_rates(estimator):
@@ -157,3 +178,161 @@ def test_progress_bar_with_verbose_2_and_silence_with_0(capsys):
     assert "3/3" in err and "epoch" in err and "train_loss" in err
     SoftmaxClassifier(max_epochs=3, verbose=0, random_state=0).fit(X, Y)
     assert capsys.readouterr() == ("", "")
+
+
+def test_validation_fraction_with_few_labels_per_class_falls_back_to_a_plain_split():
+    three_per_class = np.repeat(np.arange(10), 3)  # 6 validation images for 10 classes
+    one_image_class = np.r_[0, np.ones(29, int)]
+    for y in (three_per_class, one_image_class):
+        clf = SoftmaxClassifier(validation_fraction=0.2, max_epochs=2, random_state=0)
+        with pytest.warns(UserWarning, match=r"validation_fraction=0\.2 of 30 samples cannot"):
+            clf.fit(X[:30], y)
+        assert (
+            len(clf.validation_loss_curve_) == 2 and np.isfinite(clf.validation_loss_curve_).all()
+        )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # enough of each class: stratified, no warning
+        SoftmaxClassifier(validation_fraction=0.2, max_epochs=1).fit(X, Y)
+
+
+@pytest.mark.parametrize(
+    "estimator, n",
+    [
+        (SoftmaxClassifier(validation_fraction=0.9), 5),
+        (ConvAETransformer(validation_fraction=0.5), 1),
+    ],
+    ids=["classifier", "autoencoder"],
+)
+def test_a_validation_fraction_leaving_no_training_data_is_named(estimator, n):
+    with pytest.raises(ValueError, match=f"validation_fraction={estimator.validation_fraction} "
+                       f"of {n} samples leaves none to train on"):  # fmt: skip
+        estimator.set_params(max_epochs=1).fit(X[:n], Y[:n])
+
+
+@pytest.mark.parametrize(
+    "callback",
+    [
+        EarlyStopping(),
+        Checkpoint(),
+        EpochScoring(zero_score, on_train=False),
+        LRScheduler("ReduceLROnPlateau", monitor="valid_loss"),
+    ],
+    ids=type,
+)
+def test_callbacks_reading_validation_scores_need_validation_fraction(callback, tmp_path):
+    if isinstance(callback, Checkpoint):
+        callback.set_params(dirname=str(tmp_path))
+    clf = SoftmaxClassifier(callbacks=[("cb", callback)], max_epochs=2, random_state=0)
+    with pytest.raises(ValueError, match=r"reads validation scores .* set validation_fraction"):
+        clf.fit(X, Y)
+    assert not list(tmp_path.iterdir())  # failed before training
+    clf.set_params(validation_fraction=0.2).fit(X, Y)
+    assert clf.n_epochs_ >= 1 and clf.validation_loss_curve_
+
+
+def test_patience_needs_validation_fraction_and_so_does_a_warm_fit_adding_it():
+    with pytest.raises(ValueError, match=r"patience=2 stops on the validation loss: set "
+                       "validation_fraction"):  # fmt: skip
+        ConvAETransformer(patience=2, max_epochs=1).fit(X)
+    clf = SoftmaxClassifier(max_epochs=1, warm_start=True, random_state=0).fit(X, Y)
+    with pytest.raises(ValueError, match="set validation_fraction"):
+        clf.set_params(callbacks=[EarlyStopping()]).fit(X, Y)
+    ae = ConvAETransformer(callbacks=[EarlyStopping(monitor="train_loss")], max_epochs=1)
+    assert ae.fit(X).n_epochs_ == 1  # the training loss needs no validation data
+
+
+def test_warm_start_applies_new_optimizer_settings_and_batch_size():
+    clf = SoftmaxClassifier(max_epochs=1, lr=0.1, warm_start=True, random_state=0)
+    clf.set_params(callbacks=[("sizes", BatchSizes())]).fit(X, Y)
+    clf.set_params(lr=1e-30, weight_decay=0.5, batch_size=7, clip_grad_norm=0.5)
+    weights = clf.net_.module_.layers[0].weight.detach().clone()
+    clf.fit(X, Y)
+    (group,) = clf.net_.optimizer_.param_groups
+    assert (group["lr"], group["weight_decay"]) == (1e-30, 0.5) == (clf.lr, clf.weight_decay)
+    assert clf.net_.clip_grad_norm == 0.5 and clf.n_epochs_ == 2
+    assert dict(clf.net_.callbacks_)["sizes"].sizes[8:] == [7] * 17 + [
+        1
+    ]  # 120 = 8 x 16, 17 x 7 + 1
+    torch.testing.assert_close(clf.net_.module_.layers[0].weight, weights, rtol=0, atol=0)
+    cnn = CNNClassifier(max_epochs=1, warm_start=True, random_state=0).fit(X, Y)
+    cnn.set_params(momentum=0.9).partial_fit(X, Y)  # partial_fit applies them too
+    assert cnn.net_.optimizer_.param_groups[0]["momentum"] == 0.9
+
+
+def test_warm_start_applies_new_loss_weights(monkeypatch):
+    ae = ConvAETransformer(channels=(4, 2), max_epochs=1, warm_start=True, random_state=0).fit(X)
+    corrupted = []
+    corrupt = skae._autoencoder.corrupt
+    monkeypatch.setattr(
+        skae._autoencoder, "corrupt", lambda X, kind: corrupted.append(kind) or corrupt(X, kind)
+    )
+    ae.set_params(sparsity=1e3, noise="gaussian").fit(X)
+    assert (ae.net_.sparsity, ae.net_.noise) == (1e3, "gaussian") and set(corrupted) == {"gaussian"}
+    assert ae.loss_curve_[1] > 10 * ae.loss_curve_[0]  # the L1 penalty now counts
+    vae = VAETransformer(latent_dim=2, channels=(4, 4, 4), max_epochs=1, warm_start=True)
+    vae.fit(X).set_params(beta=100.0).fit(X)
+    assert vae.net_.beta == 100.0
+
+
+def test_warm_start_applies_a_new_validation_split_and_encoder_schedule(fitted_ae):
+    clf = SoftmaxClassifier(max_epochs=1, warm_start=True, random_state=0).fit(X, Y)
+    clf.set_params(validation_fraction=0.2, patience=1).fit(X, Y)
+    assert len(clf.validation_loss_curve_) == 1 and "early_stopping" in dict(clf.net_.callbacks_)
+    data = np.random.default_rng(2).random((32, 784), dtype=np.float32), np.arange(32) % 2
+    clf = EncoderClassifier(fitted_ae, max_epochs=1, warm_start=True, random_state=0).fit(*data)
+    encoder = {k: w.clone() for k, w in clf.net_.module_.encoder.state_dict().items()}
+    clf.set_params(freeze_epochs=3, encoder_lr=1e-4, lr=1e-2).fit(*data)  # epoch 2: frozen
+    assert [group["lr"] for group in clf.net_.optimizer_.param_groups] == [1e-4, 1e-2]
+    torch.testing.assert_close(clf.net_.module_.encoder.state_dict(), encoder, rtol=0, atol=0)
+    clf.set_params(freeze_epochs=0).fit(*data)  # epoch 3: trained
+    assert not torch.equal(clf.net_.module_.encoder.encoder[0].weight, encoder["encoder.0.weight"])
+
+
+@pytest.mark.parametrize(
+    "estimator, change",
+    [
+        (ConvAETransformer(channels=(4, 2)), {"channels": (2, 2)}),
+        (ConvAETransformer(channels=(4, 2)), {"latent_dim": 3}),
+        (ConvAETransformer(channels=(4, 2)), {"image_shape": (1, 784, 1)}),
+        (ConvAETransformer(channels=(4, 2)), {"optimizer": "sgd"}),
+        (ConvAETransformer(channels=(4, 2)), {"device": "cpu:0"}),
+        (VAETransformer(latent_dim=2, channels=(4, 4, 4)), {"dropout": 0.5}),
+        (SoftmaxClassifier(), {"hidden_units": (4,)}),
+        (CNNClassifier(), {"channels": (2, 2)}),
+        (EncoderClassifier(), {"autoencoder": ConvAETransformer(channels=(2, 2))}),
+    ],
+    ids=lambda v: "-".join(v) if isinstance(v, dict) else type(v).__name__,
+)
+def test_warm_start_refuses_to_change_the_network(estimator, change):
+    y = None if isinstance(estimator, ConvAETransformer) else Y
+    model = clone(estimator).set_params(max_epochs=1, warm_start=True, random_state=0).fit(X, y)
+    name, value = next(iter(change.items()))
+    trained = model.get_params()[name]
+    with pytest.raises(ValueError, match=f"warm_start cannot change {name} of a trained .* "
+                       rf"\(trained with {name}="):  # fmt: skip
+        model.set_params(**change).fit(X, y)
+    assert model.n_epochs_ == 1
+    model.set_params(**{name: trained}).fit(X, y)  # set back: training goes on
+    assert model.n_epochs_ == 2
+
+
+def test_score_samples_and_score_are_computed_per_batch(monkeypatch):
+    """Memory: no array of every reconstruction (70 000 MNIST images: 220 MB each)."""
+    ae = ConvAETransformer(channels=(4, 2), max_epochs=1, random_state=0).fit(X)
+    vae = VAETransformer(latent_dim=2, channels=(4, 4, 4), max_epochs=1, random_state=0).fit(X)
+    errors = [np.mean((model.reconstruct(X) - X) ** 2, axis=1) for model in (ae, vae)]
+    expected = [(-errors[0], -errors[0].mean()), (vae.score_samples(X), -errors[1].mean())]
+    monkeypatch.setattr(skae._base, "INFERENCE_BATCH_SIZE", 7)
+    outputs, batches = [], []
+    infer = skae._base.TorchEstimator._infer
+
+    def spy(self, fn, X):
+        outputs.append(infer(self, fn, X))
+        return outputs[-1]
+
+    monkeypatch.setattr(skae._base.TorchEstimator, "_infer", spy)
+    for model, (scores, score) in zip((ae, vae), expected):
+        model.net_.module_.register_forward_hook(lambda m, args, out: batches.append(len(args[0])))
+        np.testing.assert_allclose(model.score_samples(X), scores, rtol=1e-5)
+        assert model.score(X) == pytest.approx(score, rel=1e-5)
+    assert [out.shape for out in outputs] == [(120,)] * 4 and max(batches) == 7
