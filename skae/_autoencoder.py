@@ -130,8 +130,8 @@ class ConvAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Torch
         Fraction of the training images held out to report a validation loss each epoch.
         ``None`` trains on every image given (skorch would otherwise silently hold out 20 %).
     patience : int or None, default=None
-        With ``validation_fraction``, stop after this many epochs without improvement of the
-        validation loss and restore the best weights.
+        Stop after this many epochs without improvement of the validation loss and restore
+        the best weights; needs ``validation_fraction``.
     device : str or torch.device, default="cpu"
         Where to train and infer, e.g. ``"cuda"``. A model trained on a GPU loads on a
         CPU-only machine.
@@ -478,7 +478,8 @@ class VAETransformer(ConvAETransformer):
     validation_fraction : float or None, default=None
         Fraction of the images held out to report a validation loss.
     patience : int or None, default=None
-        Early stopping on the validation loss, restoring the best weights.
+        Early stopping on the validation loss, restoring the best weights; needs
+        ``validation_fraction``.
     device : str or torch.device, default="cpu"
         Where to train and infer.
     random_state : int, RandomState instance or None, default=None

@@ -236,8 +236,7 @@ class TorchEstimator(BaseEstimator):
         fix = "set validation_fraction (e.g. validation_fraction=0.1)"
         if self.patience is not None:
             raise ValueError(
-                f"patience={self.patience} stops on the validation loss: {fix}, or "
-                "patience=None."
+                f"patience={self.patience} stops on the validation loss: {fix}, or patience=None."
             )
         for callback in self.callbacks or []:
             callback = callback[1] if isinstance(callback, tuple) else callback

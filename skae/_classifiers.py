@@ -38,12 +38,13 @@ _SHARED_PARAMS_DOC = """
     clip_grad_norm : float or None, default={clip}
         Clip the gradient norm of each step to this value; ``None`` disables clipping.
     validation_fraction : float or None, default=None
-        Fraction of the training samples held out (stratified) to report a validation loss.
+        Fraction of the training samples held out to report a validation loss, stratified
+        unless a class has too few samples for it (then a warning).
         ``None`` trains on every sample given: inside ``learning_curve`` a train size of 160
         means 160 training labels, not the 128 skorch's default split would leave.
     patience : int or None, default=None
-        With ``validation_fraction``, stop after this many epochs without improvement of the
-        validation loss and restore the best weights.
+        Stop after this many epochs without improvement of the validation loss and restore
+        the best weights; needs ``validation_fraction``.
     device : str or torch.device, default="cpu"
         Where to train and infer, e.g. ``"cuda"``.
     random_state : int, RandomState instance or None, default=None
