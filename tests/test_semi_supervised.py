@@ -6,6 +6,7 @@ from sklearn.base import clone
 from sklearn.decomposition import PCA
 from sklearn.frozen import FrozenEstimator
 from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import cross_validate
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.semi_supervised import LabelPropagation, LabelSpreading, SelfTrainingClassifier
@@ -134,3 +135,18 @@ def test_relabeler_propagates_over_the_classifiers_features(few_labels):
     assert model.score(X_test, y_test) > 0.6
     with pytest.raises(ValueError, match="no transform"):
         PseudoLabelClassifier(labeler, SVC(), relabeler=relabeler).fit(X, y_partial)
+
+
+def test_frozen_encoder_pipelines_run_in_parallel_processes(fitted_ae, mnist_small):
+    """joblib's default backend (loky) gives each worker its own copy of the frozen encoder.
+
+    scikit-learn 1.9.1's FrozenEstimator races when threads share it (clone returns it
+    unchanged), e.g. under the threading backend: NaN scores or an AttributeError. The
+    process route must give the sequential scores.
+    """
+    X, y = mnist_small[:2]
+    pipe = make_pipeline(FrozenEstimator(fitted_ae), StandardScaler(), LogisticRegression())
+    sequential = cross_validate(pipe, X[:300], y[:300], cv=2)["test_score"]
+    parallel = cross_validate(pipe, X[:300], y[:300], cv=2, n_jobs=2)["test_score"]
+    assert np.isfinite(parallel).all()
+    np.testing.assert_array_equal(parallel, sequential)
