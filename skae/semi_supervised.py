@@ -40,7 +40,8 @@ class GraphClassifier(ClassifierMixin, BaseEstimator):
     label gets the class shares of all the labels as scores, so the most frequent labeled
     class, and a warning. A labeled sample keeps its own label in ``transduction_``. Exact
     duplicates are neighbours of weight 1 (graphlearning's kernel divides by the distance to
-    the ``n_neighbors``-th neighbour, 0 for a point with that many duplicates).
+    the ``n_neighbors``-th neighbour, 0 for a point with that many duplicates). The graph
+    and the vote are scale-free, so ``X`` of any finite scale (1e-200, 1e200) works.
 
     Parameters
     ----------
@@ -114,6 +115,8 @@ class GraphClassifier(ClassifierMixin, BaseEstimator):
             )
         k = min(self.n_neighbors, len(X) - 1)
         codes = np.searchsorted(self.classes_, y[labeled])
+        self._exponent = np.frexp(np.abs(X).max())[1]  # scaling by 2**-exponent is exact
+        X = np.ldexp(X, -self._exponent)  # and keeps squared distances in range
         graph = _knn_graph(gl, X, k)
         component = connected_components(graph, directed=False)[1]
         scores = np.tile(np.bincount(codes) / len(codes), (len(X), 1))  # unlabeled components
@@ -162,7 +165,7 @@ class GraphClassifier(ClassifierMixin, BaseEstimator):
         proba : ndarray of shape (n_samples, n_classes)
         """
         check_is_fitted(self)
-        X = validate_data(self, X, dtype=np.float64, reset=False)
+        X = np.ldexp(validate_data(self, X, dtype=np.float64, reset=False), -self._exponent)
         neighbors = self._neighbors.kneighbors(X, return_distance=False)
         votes = np.searchsorted(self.classes_, self.transduction_)[neighbors]
         counts = np.stack([(votes == c).sum(1) for c in range(len(self.classes_))], axis=1)
@@ -372,7 +375,6 @@ def _knn_graph(gl, X, k):
     ``k``-th neighbour: 0/0 for a point with ``k`` exact duplicates (NaN, then every label is
     class 0). There every neighbour is at distance 0, where the kernel is 1.
     """
-    X = np.ldexp(X, -np.frexp(np.abs(X).max())[1])  # a power of 2: exact, no overflow
     ind, dist = gl.weightmatrix.knnsearch(X, k + 1)  # self included
     squared = dist**2
     radius = squared[:, -1:]

@@ -136,6 +136,8 @@ def test_extreme_scales_give_the_same_labels(method, scale):
     plain = fit_quietly(GraphClassifier(method=method), X, y)
     scaled = fit_quietly(GraphClassifier(method=method), X * scale, y)
     assert np.array_equal(scaled.transduction_, plain.transduction_)
+    X_test = blobs(0, 3, seed=1)[0]
+    assert np.array_equal(scaled.predict(X_test * scale), plain.predict(X_test))
 
 
 def test_non_finite_scores_raise(monkeypatch):
