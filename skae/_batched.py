@@ -10,23 +10,27 @@ from the RNG state its ``random_state`` gives a lone fit; it takes its own numbe
 epoch (the last batch smaller), its own clipping and its own Adam state. Models are sorted by
 steps per epoch, so the models still in their epoch at step ``s`` are a prefix of the stack:
 they are sliced, not masked, and a model whose epoch has ended is neither computed nor moved.
-With dropout, the masks differ from a lone fit's (one RNG serves all models).
+Dropout masks come from each model's own generator too, drawn as a lone fit draws them: each
+batch's mask after the epoch's shuffle, of the batch's own size.
 """
 
 import copy
 import time
-from collections import defaultdict
+from collections import defaultdict, namedtuple
 
 import numpy as np
 import torch
+from sklearn.base import clone
 from sklearn.frozen import FrozenEstimator
 from sklearn.pipeline import Pipeline
-from sklearn.utils import _safe_indexing, get_tags
+from sklearn.preprocessing import Binarizer, FunctionTransformer, Normalizer
+from sklearn.utils import _safe_indexing
+from torch import nn
 from torch.func import functional_call, stack_module_state, vmap
 from torch.nn import functional as F
 from tqdm.auto import tqdm
 
-from ._base import as_tensor, seeded
+from ._base import TorchEstimator, as_tensor, seeded
 from ._classifiers import CNNClassifier, SoftmaxClassifier
 
 ADAM_BETAS, ADAM_EPS = (0.9, 0.999), 1e-8  # torch.optim.Adam's defaults, as a lone fit uses
@@ -61,8 +65,18 @@ def split_fixed_steps(estimator):
 
 
 def is_fixed(step):
-    """Whether fitting ``step`` changes nothing: a ``FrozenEstimator`` or a stateless step."""
-    return isinstance(step, FrozenEstimator) or not get_tags(step).requires_fit
+    """Whether ``step`` needs no training and transforms each row on its own.
+
+    Then its output on all rows, indexed, is its output on any subset: a ``FrozenEstimator``
+    of a skae encoder (its ``transform`` runs in eval mode), ``Normalizer``, ``Binarizer``
+    and the identity ``FunctionTransformer()``. Anything else (a ``FunctionTransformer``
+    with a ``func``, which may look at all its rows) is not batched.
+    """
+    if isinstance(step, FrozenEstimator):
+        return isinstance(step.estimator, TorchEstimator) and hasattr(step.estimator, "transform")
+    if isinstance(step, FunctionTransformer):
+        return step.func is None
+    return type(step) in (Normalizer, Binarizer)
 
 
 def fixed_transform(steps, X):
@@ -70,6 +84,20 @@ def fixed_transform(steps, X):
     for step in steps:
         X = step.transform(X)
     return X
+
+
+def fit_fixed_steps(steps, X, y=None):
+    """Fit clones of fixed steps as a ``Pipeline`` would; the fitted steps and ``X`` through them.
+
+    Fitting a fixed step only records what it was given (``n_features_in_``...): the same
+    on every subset of the rows.
+    """
+    fitted = []
+    for step in steps:
+        step = clone(step)  # a FrozenEstimator's clone is itself; its fit does nothing
+        X = step.fit(X, y).transform(X)
+        fitted.append(step)
+    return fitted, X
 
 
 def fit_batched(estimators, X, y, indices, *, verbose=0):
@@ -101,22 +129,50 @@ def fit_batched(estimators, X, y, indices, *, verbose=0):
     """
     if len(estimators) != len(indices):
         raise ValueError(f"Got {len(estimators)} estimators but {len(indices)} index arrays.")
+    train_batched([prepare(e, X, y, rows) for e, rows in zip(estimators, indices)], X, verbose)
+    return estimators
+
+
+Fit = namedtuple("Fit", "estimator net rows y")
+
+
+def prepare(estimator, X, y, rows):
+    """Check ``estimator`` and build its unfitted net for ``X[rows]``: a :class:`Fit` to train.
+
+    Raises what ``estimator.fit(X[rows], y[rows])`` raises before training (invalid
+    parameters, a single class...), so that callers can tell failing fits apart.
+    """
+    if not batchable(estimator):
+        raise TypeError(f"{estimator!r} cannot be trained batched; fit it alone.")
+    estimator._validate_params()
+    estimator._check_device()
+    rows = np.asarray(rows)
+    _, y_encoded, net = estimator._prepare_fit(_safe_indexing(X, rows), _safe_indexing(y, rows))
+    return Fit(estimator, net, rows, y_encoded)
+
+
+def train_batched(fits, X, verbose=0):
+    """Train prepared :class:`Fit` s, grouped by schedule, and store each in its estimator.
+
+    Returns
+    -------
+    seconds : ndarray of shape (len(fits),)
+        Each fit's share of its group's training time: the group's time times the fit's
+        share of the group's optimizer steps.
+    """
     groups = defaultdict(list)
-    for estimator, rows in zip(estimators, indices):
-        if not batchable(estimator):
-            raise TypeError(f"{estimator!r} cannot be trained batched; fit it alone.")
-        estimator._validate_params()
-        estimator._check_device()
-        rows = np.asarray(rows)
-        _, y_encoded, net = estimator._prepare_fit(_safe_indexing(X, rows), _safe_indexing(y, rows))
-        groups[_schedule(estimator, net)].append((estimator, net, rows, y_encoded))
-    X_shared = None
+    for i, fit in enumerate(fits):
+        groups[_schedule(fit.estimator, fit.net)].append(i)
+    seconds, X_shared = np.zeros(len(fits)), None
     for members in groups.values():
-        device = torch.device(members[0][0].device)
+        start = time.perf_counter()
+        device = torch.device(fits[members[0]].estimator.device)
         if X_shared is None or X_shared.device != device:
             X_shared = as_tensor(np.asarray(X, dtype=np.float32)).to(device)
-        _train_group(members, X_shared, verbose)
-    return estimators
+        _train_group([fits[i] for i in members], X_shared, verbose)
+        steps = np.array([-(-len(fits[i].rows) // fits[i].estimator.batch_size) for i in members])
+        seconds[members] = (time.perf_counter() - start) * steps / steps.sum()
+    return seconds
 
 
 def _schedule(estimator, net):
@@ -144,10 +200,11 @@ def _train_group(members, X, verbose):
     params = {name: p.detach() for name, p in params.items()}
     optimizer = _Optimizer(first, params, [m.estimator for m in models])
     network = copy.deepcopy(models[0].net.module_).to("meta").train()
-    forward = vmap(lambda p, x: functional_call(network, p, (x,)), randomness="different")
+    dropouts = _masked_dropouts(network, X.shape[1])
+    forward = vmap(lambda p, x: functional_call(network, p, (x,)), randomness="error")
     history = []
     progress = tqdm(total=epochs, desc=f"{len(models)} models", unit="epoch", disable=not verbose)
-    with seeded(first.random_state, device), progress:  # the seed: dropout masks
+    with progress:
         for epoch in range(epochs):
             start = time.perf_counter()
             rows, labels = _epoch_batches(models, steps[0] * batch_size, device)
@@ -156,7 +213,8 @@ def _train_group(members, X, verbose):
                 batch = slice(s * batch_size, (s + 1) * batch_size)
                 counts = (sizes[:k] - s * batch_size).clamp(max=batch_size)
                 views = {name: p[:k].detach().requires_grad_() for name, p in params.items()}
-                logits = forward(views, X[rows[:k, batch]])  # (k, batch, n_classes)
+                masks = _dropout_masks(dropouts, models[:k], counts, batch_size)
+                logits = forward({**views, **masks}, X[rows[:k, batch]])  # (k, batch, classes)
                 target = labels[:k, batch]
                 loss = F.cross_entropy(logits.flatten(0, 1), target.flatten(), reduction="none")
                 in_batch = torch.arange(target.shape[1], device=device) < counts[:, None]
@@ -169,6 +227,63 @@ def _train_group(members, X, verbose):
             progress.update()
     for k, model in enumerate(models):
         model.store({name: p[k] for name, p in params.items()}, history, k)
+
+
+class _MaskedDropout(nn.Module):
+    """Dropout whose scaled keep-mask comes in as the buffer ``mask`` (one per model)."""
+
+    def __init__(self, p):
+        super().__init__()
+        self.p, self.shape = p, None
+        self.register_buffer("mask", None)
+
+    def forward(self, x):
+        if self.mask is None:  # the dry run that learns the shape of what is dropped
+            self.shape = x.shape[1:]
+            return x
+        return x * self.mask
+
+
+def _masked_dropouts(network, n_features):
+    """Replace ``network``'s dropouts with :class:`_MaskedDropout` s; those, by buffer name."""
+    dropouts = {}
+    for name, module in list(network.named_modules()):
+        if isinstance(module, nn.Dropout):
+            parent, _, child = name.rpartition(".")
+            masked = _MaskedDropout(module.p) if module.p > 0 else nn.Identity()  # p=0: no draw
+            network.get_submodule(parent).register_module(child, masked)
+            if module.p > 0:
+                dropouts[f"{name}.mask"] = masked
+    network(torch.empty(1, n_features, device="meta"))
+    return dropouts
+
+
+def _dropout_masks(dropouts, models, counts, batch_size):
+    """Each model's masks for one step, from its own generator, padded to ``batch_size`` rows.
+
+    In the order a lone fit draws them: layer after layer, of the batch's own size.
+    """
+    masks, counts = {}, counts.tolist() if dropouts else None
+    for name, dropout in dropouts.items():
+        device = models[0].rng.device
+        masks[name] = torch.zeros(len(models), batch_size, *dropout.shape, device=device)
+        for k, (model, count) in enumerate(zip(models, counts)):
+            masks[name][k, :count] = _keep_mask((count, *dropout.shape), dropout.p, model.rng)
+    return masks
+
+
+def _keep_mask(shape, p, rng):
+    """The scaled keep-mask ``F.dropout`` draws for a float32 input of ``shape``, from ``rng``."""
+    if rng.device.type == "cpu":  # ATen's CPU dropout: bernoulli(1 - p), then / (1 - p)
+        return torch.empty(shape).bernoulli_(1 - p, generator=rng).div_(1 - p)
+    # CUDA's fused dropout takes no generator: let ``rng`` stand in for the default one
+    default = torch.cuda.default_generators[rng.device.index]
+    saved = default.get_state()
+    default.set_state(rng.get_state())
+    mask = torch.native_dropout(torch.ones(shape, device=rng.device), p, True)[0]
+    rng.set_state(default.get_state())
+    default.set_state(saved)
+    return mask
 
 
 class _Model:

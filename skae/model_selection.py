@@ -1,29 +1,41 @@
 """Learning and validation curves whose small neural fits train as one batched computation.
 
-:func:`learning_curve` has the signature and the return values of
+:func:`learning_curve` has the signature, the argument checks and the return values of
 :func:`sklearn.model_selection.learning_curve`. When the estimator is a
 :class:`~skae.SoftmaxClassifier` or a :class:`~skae.CNNClassifier`, or a ``Pipeline`` that ends
-in one after fixed steps (``FrozenEstimator``, stateless transformers), the fixed steps
-transform ``X`` once and every (train size x split) model trains in one batched computation
-(``skae._batched``). Any other estimator goes to scikit-learn's function unchanged.
+in one after fixed steps (see :func:`skae._batched.is_fixed`), the fixed steps transform
+``X`` once and every (train size x split) model trains in one batched computation
+(``skae._batched``); each trained model is then scored as scikit-learn scores it. Any other
+estimator goes to scikit-learn's function unchanged.
 """
 
 import time
+from traceback import format_exc
 
 import numpy as np
-from sklearn.base import clone
+from sklearn.base import ClassifierMixin, clone
 from sklearn.metrics import check_scoring
 from sklearn.model_selection import check_cv
 from sklearn.model_selection import learning_curve as sklearn_learning_curve
 from sklearn.model_selection import validation_curve as sklearn_validation_curve
-from sklearn.model_selection._validation import _translate_train_sizes  # sklearn's own rules
+from sklearn.model_selection._validation import (  # sklearn's own rules and messages
+    _check_groups_routing_disabled,
+    _score,
+    _translate_train_sizes,
+    _warn_or_raise_about_fit_failures,
+)
+from sklearn.pipeline import Pipeline
 from sklearn.utils import _safe_indexing, check_random_state, indexable
+from sklearn.utils._param_validation import validate_params
 
-from ._batched import fit_batched, fixed_transform, split_fixed_steps
+from ._batched import fit_fixed_steps, prepare, split_fixed_steps, train_batched
 
 __all__ = ["learning_curve", "validation_curve"]
 
 
+@validate_params(
+    sklearn_learning_curve._skl_parameter_constraints, prefer_skip_nested_validation=False
+)
 def learning_curve(
     estimator,
     X,
@@ -45,19 +57,29 @@ def learning_curve(
 ):
     """Learning curve, with all neural fits of skae's classifiers trained as one computation.
 
-    Parameters and return values are those of :func:`sklearn.model_selection.learning_curve`;
-    the differences are in how the fits run:
+    Parameters, argument checks and return values are those of
+    :func:`sklearn.model_selection.learning_curve`; the differences are in how the fits run:
 
     - each fitted model is the one a lone ``fit`` with the same ``random_state`` makes (up to
-      float rounding, and dropout masks, which come from one shared generator);
-    - ``fit_times`` is the batched computation's time divided among its models, plus the
-      fixed steps' transform time divided the same way;
-    - ``n_jobs``, ``pre_dispatch`` and ``error_score`` apply only to scikit-learn's route: the
-      batched computation runs in this process on torch's threads (or on the estimator's
-      ``device``), and an error in it is raised.
+      float rounding), dropout masks included;
+    - each is scored as scikit-learn scores it: ``scoring`` (or the estimator's ``score``)
+      gets the fitted estimator (a clone of ``estimator``, its fixed steps fitted, its head the
+      trained one) and the raw rows of ``X``;
+    - a fit that fails before training (an invalid parameter, a training set of one class)
+      gets ``error_score`` with scikit-learn's ``FitFailedWarning``, a failing score
+      scikit-learn's warning; ``error_score="raise"`` raises. An error in the batched
+      training itself is raised;
+    - ``fit_times`` is each model's share of the batched computation: the training time of
+      the models trained together, split by each model's share of their optimizer steps;
+      the fixed steps' transform time, split in proportion; and its own checks;
+    - ``n_jobs`` and ``pre_dispatch`` apply only to scikit-learn's route: the batched
+      computation runs in this process on torch's threads (or on the estimator's
+      ``device``).
 
-    Estimators it cannot batch (anything else, a validation split, an optimizer class, fit
-    ``params``, ``exploit_incremental_learning``) go to scikit-learn's function unchanged.
+    Estimators it cannot batch (anything else, a step that is not provably row by row such
+    as a ``FunctionTransformer`` with a ``func``, a validation split, an optimizer class,
+    fit ``params``, ``exploit_incremental_learning``) go to scikit-learn's function
+    unchanged.
 
     Parameters
     ----------
@@ -108,23 +130,25 @@ verbose, shuffle, random_state, error_score, return_times, params
             random_state=random_state, error_score=error_score, return_times=return_times,
             params=params,
         )  # fmt: skip
+    _check_groups_routing_disabled(groups)
     X, y, groups = indexable(X, y, groups)
     cv = check_cv(cv, y, classifier=True)
+    check_scoring(estimator, scoring)  # scikit-learn's errors, before any fit
     splits = list(cv.split(X, y, groups))
+    sizes = _translate_train_sizes(train_sizes, len(splits[0][0]))
     if shuffle:  # as scikit-learn shuffles: one generator, split after split
         rng = check_random_state(random_state)
         splits = [(rng.permutation(train), test) for train, test in splits]
-    sizes = _translate_train_sizes(train_sizes, len(splits[0][0]))
     fits = [(clone(head), train[:size], test) for train, test in splits for size in sizes]
-    scorer = check_scoring(estimator, scoring)
-    train_scores, test_scores, fit_times, score_times = _fit_and_score(
-        fixed_steps, fits, X, y, scorer, len(splits), verbose
-    )
-    if return_times:
-        return sizes, train_scores, test_scores, fit_times, score_times
-    return sizes, train_scores, test_scores
+    results = _fit_and_score(estimator, fixed_steps, fits, X, y, scoring, error_score, verbose)
+    _warn_or_raise_about_fit_failures(results, error_score)
+    keys = ["train_scores", "test_scores", "fit_time", "score_time"][: 4 if return_times else 2]
+    return sizes, *(_per_cell(results, key, len(sizes)) for key in keys)
 
 
+@validate_params(
+    sklearn_validation_curve._skl_parameter_constraints, prefer_skip_nested_validation=False
+)
 def validation_curve(
     estimator,
     X,
@@ -188,7 +212,7 @@ def validation_curve(
     (3, 3)
     """
     fixed_steps, head = split_fixed_steps(estimator)
-    last_step = estimator.steps[-1][0] + "__" if fixed_steps else ""
+    last_step = estimator.steps[-1][0] + "__" if isinstance(estimator, Pipeline) else ""
     name = param_name.removeprefix(last_step)
     batched = name in ("lr", "weight_decay") and param_name == last_step + name
     if head is None or not batched or params:
@@ -197,37 +221,98 @@ def validation_curve(
             cv=cv, scoring=scoring, n_jobs=n_jobs, pre_dispatch=pre_dispatch, verbose=verbose,
             error_score=error_score, params=params,
         )  # fmt: skip
+    _check_groups_routing_disabled(groups)
     X, y, groups = indexable(X, y, groups)
-    splits = list(check_cv(cv, y, classifier=True).split(X, y, groups))
+    cv = check_cv(cv, y, classifier=True)
+    check_scoring(estimator, scoring)  # scikit-learn's errors, before any fit
     fits = [
         (clone(head).set_params(**{name: value}), train, test)
-        for train, test in splits
+        for train, test in cv.split(X, y, groups)
         for value in param_range
     ]
-    scorer = check_scoring(estimator, scoring)
-    return _fit_and_score(fixed_steps, fits, X, y, scorer, len(splits), verbose)[:2]
+    results = _fit_and_score(estimator, fixed_steps, fits, X, y, scoring, error_score, verbose)
+    return tuple(
+        _per_cell(results, key, len(param_range)) for key in ("train_scores", "test_scores")
+    )
 
 
-def _fit_and_score(fixed_steps, fits, X, y, scorer, n_splits, verbose):
-    """Train the heads of ``fits`` (head, train rows, test rows) as one batch and score them.
+def _fit_and_score(estimator, fixed_steps, fits, X, y, scoring, error_score, verbose):
+    """Train the heads of ``fits`` (head, train rows, test rows) as one batch; score each.
 
-    ``fits`` runs split by split. Returns train scores, test scores, fit times and score
-    times, each of shape ``(fits per split, n_splits)``. A fit's time is its share of the
-    fixed steps' transform and of the batched training.
+    As scikit-learn's ``_fit_and_score``, one result dict a fit: ``fit_error`` (a traceback
+    or ``None``), ``train_scores``, ``test_scores``, ``fit_time`` and ``score_time``. A fit
+    that fails before training gets ``error_score``; the others are scored by ``scoring`` as
+    ``estimator`` fitted on the fit's rows, on the raw rows of ``X``. Accuracy (by name or
+    as the default ``score``) is computed by the head on the fixed steps' output instead:
+    the same numbers, as those steps transform each row on its own, without transforming
+    each model's rows again.
     """
     start = time.perf_counter()
-    features = fixed_transform(fixed_steps, X)
-    heads = [head for head, _, _ in fits]
-    fit_batched(heads, features, y, [train for _, train, _ in fits], verbose=verbose)
-    fit_time = (time.perf_counter() - start) / len(fits)
-    results = np.empty((4, len(fits)))
-    for i, (head, train, test) in enumerate(fits):
-        start = time.perf_counter()  # the fixed steps are done: score the head on features
-        results[0, i] = scorer(head, *_rows(features, y, train))
-        results[1, i] = scorer(head, *_rows(features, y, test))
-        results[3, i] = time.perf_counter() - start
-    results[2] = fit_time
-    return results.reshape(4, n_splits, -1).transpose(0, 2, 1)
+    try:  # the fixed steps fail every fit or none
+        steps, features = fit_fixed_steps(fixed_steps, X, y)
+    except Exception:
+        return [_failed(error_score, time.perf_counter() - start) for _ in fits]
+    transform_time = time.perf_counter() - start
+    results, prepared = [], {}
+    for i, (head, train, _) in enumerate(fits):
+        start = time.perf_counter()
+        try:
+            prepared[i] = prepare(head, features, y, train)
+            results.append({"fit_error": None, "fit_time": time.perf_counter() - start})
+        except Exception:
+            results.append(_failed(error_score, time.perf_counter() - start))
+    seconds = train_batched(list(prepared.values()), features, verbose)
+    shares = seconds / seconds.sum() if seconds.sum() > 0 else seconds
+    on_features = _accuracy(estimator, scoring)
+    data = features if on_features else X
+    for (i, fit), own, share in zip(prepared.items(), seconds, shares):
+        results[i]["fit_time"] += own + share * transform_time
+        model = fit.estimator if on_features else _fitted(estimator, steps, fit.estimator)
+        results[i].update(_scores(model, scoring, data, y, *fits[i][1:], error_score))
+    return results
+
+
+def _failed(error_score, fit_time):
+    """The result of a fit that raised (in an ``except`` block): ``error_score``, or raise."""
+    if error_score == "raise":
+        raise
+    return {
+        "fit_error": format_exc(), "fit_time": fit_time, "score_time": 0.0,
+        "train_scores": error_score, "test_scores": error_score,
+    }  # fmt: skip
+
+
+def _scores(model, scoring, X, y, train, test, error_score):
+    """The test and train scores of a fitted ``model``, as scikit-learn computes them."""
+    scorer = check_scoring(model, scoring)
+    start = time.perf_counter()
+    test_scores = _score(model, *_rows(X, y, test), scorer, None, error_score)
+    score_time = time.perf_counter() - start
+    train_scores = _score(model, *_rows(X, y, train), scorer, None, error_score)
+    return {"test_scores": test_scores, "train_scores": train_scores, "score_time": score_time}
+
+
+def _accuracy(estimator, scoring):
+    """Whether ``scoring`` of ``estimator``, a plain ``Pipeline``, is its head's accuracy."""
+    plain = type(estimator) is Pipeline and type(estimator[-1]).score is ClassifierMixin.score
+    return plain and scoring in (None, "accuracy")
+
+
+def _fitted(estimator, steps, head):
+    """``estimator`` as fitting it leaves it: ``steps`` (fitted fixed steps), then ``head``."""
+    if not isinstance(estimator, Pipeline):
+        return head
+    model, fitted = clone(estimator), iter([*steps, head])
+    model.steps = [
+        (name, step if step is None or step == "passthrough" else next(fitted))
+        for name, step in model.steps
+    ]
+    return model
+
+
+def _per_cell(results, key, n_per_split):
+    """``key`` of each result, shaped ``(n_per_split, n_splits)`` as scikit-learn shapes it."""
+    return np.asarray([result[key] for result in results]).reshape(-1, n_per_split).T
 
 
 def _rows(X, y, rows):

@@ -41,6 +41,9 @@ MODELS = {
     "CNN, SGD, momentum, weight decay": lambda seed, lr=0.05: CNNClassifier(
         dropout=0.0, max_epochs=2, lr=lr, momentum=0.9, weight_decay=1e-3, random_state=seed
     ),
+    "CNN, SGD, dropout": lambda seed, lr=0.1: CNNClassifier(
+        dropout=0.3, max_epochs=2, lr=lr, random_state=seed
+    ),  # each model's masks from its own generator, as a lone fit draws them
 }
 
 
@@ -127,7 +130,7 @@ def test_learning_curve_falls_back_to_sklearn(estimator, monkeypatch):
     def refuse(*args, **kwargs):
         raise AssertionError("batched although it cannot be")
 
-    monkeypatch.setattr(model_selection, "fit_batched", refuse)
+    monkeypatch.setattr(model_selection, "train_batched", refuse)
     kwargs = dict(train_sizes=[60, 120], cv=2)
     got = model_selection.learning_curve(estimator, X, Y, **kwargs)
     expected = sklearn_learning_curve(estimator, X, Y, **kwargs)
@@ -144,7 +147,7 @@ def test_validation_curve_matches_sklearn(frozen_ae, param, monkeypatch):
     pipe = make_pipeline(frozen_ae, SoftmaxClassifier(max_epochs=2, random_state=0))
     param_name, values = "softmaxclassifier__" + param, VALUES[param]
     if param == "max_epochs":
-        monkeypatch.setattr(model_selection, "fit_batched", None)  # would fail if called
+        monkeypatch.setattr(model_selection, "train_batched", None)  # would fail if called
     kwargs = dict(param_name=param_name, param_range=values, cv=2)
     got = model_selection.validation_curve(pipe, X, Y, **kwargs)
     expected = sklearn_validation_curve(pipe, X, Y, **kwargs)
