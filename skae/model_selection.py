@@ -64,7 +64,9 @@ def learning_curve(
       float rounding), dropout masks included;
     - each is scored as scikit-learn scores it: ``scoring`` (or the estimator's ``score``)
       gets the fitted estimator (a clone of ``estimator``, its fixed steps fitted, its head the
-      trained one) and the raw rows of ``X``;
+      trained one) and the raw rows of ``X``. Accuracy (a plain ``Pipeline``'s ``score``, or
+      ``"accuracy"``) is computed on the fixed steps' output already there: the same numbers
+      without transforming each model's rows again;
     - a fit that fails before training (an invalid parameter, a training set of one class)
       gets ``error_score`` with scikit-learn's ``FitFailedWarning``, a failing score
       scikit-learn's warning; ``error_score="raise"`` raises. An error in the batched
