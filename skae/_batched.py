@@ -275,7 +275,7 @@ def _dropout_masks(dropouts, models, counts, batch_size):
 def _keep_mask(shape, p, rng):
     """The scaled keep-mask ``F.dropout`` draws for a float32 input of ``shape``, from ``rng``."""
     if rng.device.type == "cpu":  # ATen's CPU dropout: bernoulli(1 - p), then / (1 - p)
-        return torch.empty(shape).bernoulli_(1 - p, generator=rng).div_(1 - p)
+        return torch.empty(shape, dtype=torch.float32).bernoulli_(1 - p, generator=rng).div_(1 - p)
     # CUDA's fused dropout takes no generator: let ``rng`` stand in for the default one
     default = torch.cuda.default_generators[rng.device.index]
     saved = default.get_state()
