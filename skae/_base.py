@@ -285,7 +285,7 @@ class TorchEstimator(BaseEstimator):
         if trained is None:  # saved before skae recorded them
             return
         params = self.get_params(deep=False)
-        changed = {k for k, v in params.items() if not _same(v, trained[k])}
+        changed = {k for k, v in params.items() if not _same(v, trained.get(k, v))}
         fixed = [k for k in self._fixed_when_warm if k in changed]
         if fixed:
             was = ", ".join(f"{k}={trained[k]!r}" for k in fixed)

@@ -71,10 +71,11 @@ def flatten_images(estimator, X, image_shape):
     its ``(C, H, W)`` ``image_shape`` (``None``: any); returns the flat rows and the images'
     ``(C, H, W)``. Any other array of more than 2 dimensions is an error saying how to flatten.
     """
-    ndim = np.ndim(X)
+    ndim = X.ndim if hasattr(X, "ndim") else np.asarray(X).ndim  # array-likes may refuse np.ndim
     if ndim <= 2:
         return X, None
-    name, shape = type(estimator).__name__, np.shape(X)
+    X = np.asarray(X)
+    name, shape = type(estimator).__name__, X.shape
     flatten = "flatten each sample to one row: X.reshape(len(X), -1)"
     if not estimator._expects_pixels or ndim > 4:
         takes = " or images (n, H, W) / (n, C, H, W)" if estimator._expects_pixels else ""
@@ -89,7 +90,6 @@ def flatten_images(estimator, X, image_shape):
             f"(channels, height, width) = {tuple(image_shape)}: pass images of that shape, "
             f"or {flatten}."
         )
-    X = np.asarray(X)
     return X.reshape(len(X), -1), found
 
 
