@@ -30,6 +30,9 @@ class EncoderClassifier(NeuralClassifier):
     weights, not parameters to fit), so ``GridSearchCV`` and ``learning_curve`` start every
     fit from the pretrained encoder; ``FrozenEstimator(autoencoder)`` is accepted too.
 
+    ``X`` holds flattened images, or images of shape ``(n, H, W)`` / ``(n, C, H, W)``
+    checked against the autoencoder's ``image_shape`` (kept as ``image_shape_``).
+
     Parameters
     ----------
     autoencoder : ConvAETransformer, VAETransformer, FrozenEstimator of one, or None, \
