@@ -1,6 +1,7 @@
 """Command line: ``skae learning-curve --profile quick --out results/``."""
 
 import argparse
+import json
 import sys
 from contextlib import contextmanager
 from pathlib import Path
@@ -17,7 +18,7 @@ from .studies import (
     run_learning_curve,
     run_seed1,
 )
-from .studies._few_labels import format_table
+from .studies._few_labels import answer, format_table
 
 
 def _learning_curve(args):
@@ -25,6 +26,7 @@ def _learning_curve(args):
         args.profile,
         out=args.out,
         pipelines=args.pipelines,
+        dataset=args.dataset,
         data_home=args.data_home,
         n_jobs=args.n_jobs,
         device=args.device,
@@ -32,9 +34,18 @@ def _learning_curve(args):
         figures=not args.no_figures,
         verbose=0 if args.quiet else 1,
     )
-    print("\nTest accuracy (%) on the paper's 350 test images, mean over repeats:")
+    data = json.loads((Path(args.out) / "runs.jsonl").read_text().splitlines()[-1])["dataset"]
+    n_test = min(rows[0]["profile"]["test_size"], data["test"]) if rows else data["test"]
+    print(
+        f"\nTest accuracy (%) on {n_test} of the {data['title']} test images (the paper's "
+        "350 on MNIST), mean over repeats:"
+    )
     print(format_summary(rows))
-    print("\nTest accuracy (%) on the full 10 000-image MNIST test set:")
+    n_full = f"{data['test']:,}".replace(",", " ")
+    print(
+        f"\nTest accuracy (%) on the full {n_full}-image {data['title']} test set "
+        f"({data['test_source']}):"
+    )
     print(format_summary(rows, "full_test_accuracy"))
     print(f"tables: {Path(args.out) / 'learning_curve.csv'} (and .json)")
 
@@ -77,10 +88,12 @@ def _few_labels(args):
         max_cells=args.max_cells,
         verbose=0 if args.quiet else 1,
     )
+    descriptions = json.loads((Path(args.out) / "datasets.json").read_text())
     for dataset in dict.fromkeys(row["dataset"] for row in rows):
-        print(f"\n{dataset}: mean test accuracy (%) ± std over draws\n")
-        print(format_table(rows, dataset))
-    print(f"tables: {Path(args.out) / 'summary.csv'}; figure: {Path(args.out) / 'figures'}")
+        print(f"\n{format_table(rows, dataset, descriptions.get(dataset))}")
+        print(f"\nDoes pretraining help on {dataset}? (best inductive methods)")
+        print(answer(rows, dataset))
+    print(f"\ntables: {Path(args.out) / 'summary.csv'}; figure: {Path(args.out) / 'figures'}")
 
 
 @contextmanager
@@ -129,6 +142,13 @@ def build_parser():
         description="Run or resume the learning-curve study; finished cells are not rerun.",
     )
     _add_common(curve, PROFILES, "results")
+    curve.add_argument(
+        "--dataset",
+        default="mnist",
+        metavar="NAME_OR_PATH",
+        help="mnist (default), fashion, digits (bundled, offline), a folder of images (one "
+        "subfolder per class, optional unlabeled/) or a .npz file",
+    )
     curve.add_argument("--pipelines", nargs="+", help="subset of pipelines to run")
     curve.add_argument("--no-figures", action="store_true", help="skip the PNG figures")
     curve.add_argument(
@@ -158,9 +178,17 @@ def build_parser():
     )
     _add_common(few, FEW_LABELS_PROFILES, "results/few_labels")
     few.add_argument("--methods", nargs="+", help="subset of methods to run")
-    few.add_argument("--datasets", nargs="+", help="subset of the profile's data sets")
     few.add_argument(
-        "--n-labels", nargs="+", type=int, help="subset of the profile's numbers of labels"
+        "--dataset",
+        "--datasets",
+        dest="datasets",
+        nargs="+",
+        metavar="NAME_OR_PATH",
+        help="data sets: mnist, fashion, digits (bundled, offline), a folder of images (one "
+        "subfolder per class, optional unlabeled/) or a .npz file; default: mnist fashion",
+    )
+    few.add_argument(
+        "--n-labels", nargs="+", type=int, help="subset of the label budgets (totals, e.g. 100)"
     )
     few.add_argument(
         "--max-cells", type=int, metavar="N", help="run at most N unfinished cells (0: tables only)"

@@ -145,8 +145,9 @@ def _npz_images(X, where):
     elif X.ndim == 4 and (X.shape[3] in (1, 3, 4) or X.shape[1] not in (1, 3, 4)):
         X = X.transpose(0, 3, 1, 2)
     elif X.ndim != 4:
-        raise ValueError(f"{where} has shape {X.shape}; expected (n, H, W), (n, H, W, C) or "
-                         "(n, C, H, W).")  # fmt: skip
+        raise ValueError(
+            f"{where} has shape {X.shape}; expected (n, H, W), (n, H, W, C) or (n, C, H, W)."
+        )
     if X.dtype == np.uint8:
         return X
     if X.dtype.kind not in "fiub":

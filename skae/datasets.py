@@ -308,8 +308,10 @@ def _bunch(name, splits, target_names, kind, source):
     test = splits.get("_test")
     images_test = None if test is None else _unit_float(test[0])
     if images_test is not None and images_test.shape[1:] != images.shape[1:]:
-        raise ValueError(f"{source}: test images {images_test.shape[1:]} differ from the "
-                         f"training images {images.shape[1:]} (C, H, W).")  # fmt: skip
+        raise ValueError(
+            f"{source}: test images {images_test.shape[1:]} differ from the "
+            f"training images {images.shape[1:]} (C, H, W)."
+        )
     image_shape = tuple(int(d) for d in images.shape[1:])
     n_unlabeled = int(np.sum(target < 0))
     descr = (

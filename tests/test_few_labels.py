@@ -97,5 +97,5 @@ def test_a_subset_of_cells_runs_the_second_round(tmp_path, capsys):
         ("mnist", 50, 1),
     ]
     assert all(0.2 < c["accuracy"] <= 1 for c in cells)  # 10 classes: chance is 0.1
-    with pytest.raises(StudyError, match="Unknown datasets"):
+    with pytest.raises(StudyError, match="Unknown data set 'cifar10'"):
         run_few_labels("tiny", out=tmp_path, datasets=["cifar10"], verbose=0)

@@ -12,6 +12,7 @@ Cells are logged as they finish (``cells.jsonl``), so a stopped run resumes wher
 """
 
 import itertools
+import json
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -34,32 +35,52 @@ from .._classifiers import CNNClassifier, SoftmaxClassifier
 from .._encoder_classifier import EncoderClassifier
 from ..semi_supervised import GraphClassifier, PseudoLabelClassifier
 from ._cache import fit_cached
+from ._data import TITLES, study_data
 from ._figures import save_figures
 from ._files import CellLog, as_json, environment, locked, rst_table, write_atomic, write_tables
 from ._profiles import SEED1_BEST
-from ._request import StudyError, check_device, load_images, resolve_profile
+from ._request import StudyError, check_device, resolve_profile
 
 
 @dataclass(frozen=True)
 class FewLabelsProfile:
     """How much of the few-label study to run."""
 
-    n_labels: tuple  # class-balanced labeled images per cell
+    labels_per_class: tuple  # label budgets: a cell has this many labeled images of each class
     n_draws: int  # seeded draws of the labeled images
-    datasets: tuple = ("mnist", "fashion")
-    n_pool: int = 60_000  # unlabeled training images: pretraining and graphs
-    n_test: int = 10_000
-    ae_epochs: int = 30
+    datasets: tuple = ("mnist", "fashion")  # the default data sets (names or paths)
+    n_pool: int = 60_000  # at most this many training images: pretraining and graphs
+    n_test: int = 10_000  # at most this many test images
+    ae_epochs: int = 30  # pretraining epochs, at least; more on a small pool (below)
     epochs: int = 100  # supervised epochs (heads, CNN, encoder classifiers)
+    # images the autoencoder sees in pretraining (epochs x pool), at least: a small pool gets
+    # the epochs that MNIST's pool gets in images (5 epochs of 1 437 digits learn nothing)
+    ae_images: int = 1_800_000
+
+    def pretraining_epochs(self, n_pool):
+        """``ae_epochs``, or more when ``n_pool`` images would see fewer than ``ae_images``."""
+        return max(self.ae_epochs, -(-self.ae_images // n_pool))
 
 
 FEW_LABELS_PROFILES = {
-    "paper": FewLabelsProfile(n_labels=(100, 300, 1000, 3000), n_draws=5),
+    "paper": FewLabelsProfile(labels_per_class=(10, 30, 100, 300), n_draws=5),
     "quick": FewLabelsProfile(
-        n_labels=(100, 1000), n_draws=2, n_pool=10_000, n_test=10_000, ae_epochs=5, epochs=50
+        labels_per_class=(10, 100),
+        n_draws=2,
+        n_pool=10_000,
+        n_test=10_000,
+        ae_epochs=5,
+        epochs=50,
+        ae_images=50_000,
     ),
     "tiny": FewLabelsProfile(
-        n_labels=(20, 50), n_draws=2, n_pool=500, n_test=200, ae_epochs=1, epochs=3
+        labels_per_class=(2, 5),
+        n_draws=2,
+        n_pool=500,
+        n_test=200,
+        ae_epochs=1,
+        epochs=3,
+        ae_images=500,
     ),
 }
 
@@ -92,6 +113,42 @@ ANCHORS = {
 # The representations: raw pixels, their top 50 principal components (the graphs' usual
 # space for pixels), and the seed-1 dense-latent autoencoder's 33-feature code.
 REPRESENTATIONS = {"pixels": False, "pixels_pca50": False, "dense_ae": True}  # -> pretrained
+
+
+# The figure's families (the best line of each is drawn) and readable names; keys are a method
+# or a (method, representation) pair, the pair first: SVC on pixels is not SVC on codes.
+FAMILIES = {
+    "cnn": "from scratch",
+    "encoder_from_scratch": "from scratch",
+    ("frozen_softmax", "pixels"): "from scratch",
+    ("frozen_svc", "pixels"): "from scratch",
+    "frozen_softmax": "frozen codes",
+    "frozen_svc": "frozen codes",
+    "fine_tuned": "fine-tuned",
+    **dict.fromkeys(
+        ["self_training", "poisson_inductive", "poisson_pseudo_cnn", "poisson_pseudo_cnn_relabeled",
+         "poisson_pseudo_cnn_transductive", "poisson_transductive", "laplace_transductive"],
+        "semi-supervised / graph",
+    ),
+}  # fmt: skip
+DISPLAY_NAMES = {
+    "cnn": "CNN",
+    "encoder_from_scratch": "encoder network, random init",
+    "fine_tuned": "AE encoder, fine-tuned",
+    "self_training": "self-training on AE codes",
+    ("frozen_softmax", "pixels"): "softmax on pixels",
+    ("frozen_svc", "pixels"): "SVC on pixels",
+    ("frozen_softmax", "dense_ae"): "softmax on AE codes",
+    ("frozen_svc", "dense_ae"): "SVC on AE codes",
+    "poisson_pseudo_cnn": "Poisson labels → CNN",
+    "poisson_pseudo_cnn_transductive": "Poisson labels → CNN",
+    "poisson_pseudo_cnn_relabeled": "Poisson labels → CNN, 2 rounds",
+    **{
+        (method, representation): f"{method.split('_')[0].title()} learning on {where}"
+        for method in ("poisson_inductive", "poisson_transductive", "laplace_transductive")
+        for representation, where in (("pixels_pca50", "50 PCs"), ("dense_ae", "AE codes"))
+    },
+}
 
 
 class Method(NamedTuple):
@@ -134,18 +191,24 @@ def run_few_labels(
     Parameters
     ----------
     profile : {"tiny", "quick", "paper"} or FewLabelsProfile, default="quick"
-        How much to run: ``tiny`` in a minute (tests), ``paper`` the full study (100 / 300 /
-        1 000 / 3 000 labels, 5 draws, MNIST and FashionMNIST, all 60 000 + 10 000 images).
+        How much to run: ``tiny`` in a minute (tests), ``paper`` the full study (10 / 30 /
+        100 / 300 labels per class, 5 draws, MNIST and FashionMNIST, all 60 000 + 10 000
+        images). Budgets a class cannot fill are skipped, with a note.
     out : path-like
         Output folder: ``cells.jsonl`` (resume log), ``summary.csv`` (and ``.json``),
-        ``summary_<dataset>.rst`` tables, ``figures/few_labels.png``, cached autoencoders.
+        ``summary_<dataset>.rst`` tables, ``datasets.json`` (each data set's shapes, classes
+        and test-set source), ``figures/few_labels.png``, cached autoencoders.
     data_home : path-like or None, default=None
         Folder holding ``MNIST/`` and ``FashionMNIST/`` (default: ``SKAE_DATA``).
     methods : list of str or None, default=None
         Subset of the methods (``None``: all).
-    datasets, n_labels : list or None, default=None
-        Subset of the profile's data sets and numbers of labels (``None``: all); cells
-        stay those of the profile, so a later run fills in the rest.
+    datasets : list of str or path-like, or None, default=None
+        Data sets to run, each a name or path that :func:`skae.datasets.load_dataset` reads
+        (``"digits"`` needs no file and no network); ``None``: the profile's (MNIST and
+        FashionMNIST).
+    n_labels : list of int or None, default=None
+        Subset of the label budgets (totals, e.g. 100 = 10 per class of 10 classes);
+        ``None``: all. Cells stay those of the profile, so a later run fills in the rest.
     n_jobs : int, default=1
         Cells trained in parallel (joblib workers; ``-1``: all cores).
     device : str, default="cpu"
@@ -159,40 +222,61 @@ def run_few_labels(
     -------
     rows : list of dict
         The summary rows (``summary.csv``).
+
+    Raises
+    ------
+    StudyError
+        Before any work: an unknown profile, method or budget, a bad device, data that cannot
+        be read, fewer than 2 classes, or a class with fewer labeled images than every budget.
+
+    Examples
+    --------
+    >>> from skae.studies import run_few_labels
+    >>> rows = run_few_labels("quick", datasets=["digits"], out="results/digits")  # doctest: +SKIP
     """
     profile = resolve_profile(profile, FEW_LABELS_PROFILES)
     methods = list(METHODS) if methods is None else list(methods)
-    for name, chosen, choices in [
-        ("methods", methods, METHODS),
-        ("datasets", datasets, profile.datasets),
-        ("n_labels", n_labels, profile.n_labels),
-    ]:
-        unknown = sorted(set(chosen or ()) - set(choices))
-        if unknown:
-            raise StudyError(f"Unknown {name} {unknown}; choose from {list(choices)}.")
+    unknown = sorted(set(methods) - set(METHODS))
+    if unknown:
+        raise StudyError(f"Unknown methods {unknown}; choose from {list(METHODS)}.")
     check_device(device)
-    data = {name: _load(name, profile, data_home) for name in datasets or profile.datasets}
+    data = {}
+    for source in datasets or profile.datasets:
+        loaded = study_data(
+            source, data_home=data_home, n_pool=profile.n_pool, n_test=profile.n_test
+        )
+        data[loaded.name] = loaded
+    budgets = {name: loaded.budgets(profile.labels_per_class) for name, loaded in data.items()}
+    unknown = sorted(set(n_labels or ()) - {n for kept, _ in budgets.values() for n in kept})
+    if unknown:
+        raise StudyError(
+            f"Unknown n_labels {unknown}; the budgets are "
+            f"{ {name: kept for name, (kept, _) in budgets.items()} }."
+        )
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     with locked(out):
         CellLog(out / "runs.jsonl").append(environment(device, profile=asdict(profile)))
+        descriptions = _describe_datasets(out, data)
         log = CellLog(out / "cells.jsonl")
-        done = {_key(cell): cell for cell in log.read() if cell["profile"] == as_json(profile)}
+        done = {_key(cell): cell for cell in log.read() if _same_profile(cell, profile)}
+        sizes = {name: kept for name, (kept, _) in budgets.items()}
         todo = [
             cell
-            for cell in _cells(profile, methods)
-            if _key(cell) not in done
-            and (datasets is None or cell["dataset"] in datasets)
-            and (n_labels is None or cell["n_labels"] in n_labels)
+            for cell in _cells(profile, methods, sizes)
+            if _key(cell) not in done and (n_labels is None or cell["n_labels"] in n_labels)
         ]
         todo = todo[:max_cells]
+        for _, note in budgets.values():
+            if note and verbose:
+                print(note)
         progress = tqdm(total=len(todo), unit="cell", disable=not verbose)
         try:
             representations = {}  # per data set, fitted once per run
             for dataset, cells in itertools.groupby(todo, key=lambda cell: cell["dataset"]):
                 if dataset not in representations:
                     representations[dataset] = _representations(
-                        dataset, data[dataset], profile, out, device, verbose
+                        data[dataset], profile, out, device, verbose
                     )
                 encoders = representations[dataset]
                 finished = joblib.Parallel(n_jobs=n_jobs, return_as="generator_unordered")(
@@ -208,23 +292,31 @@ def run_few_labels(
         finally:
             progress.close()
             rows = summarize(done.values())
-            _write(rows, out)
+            _write(rows, out, descriptions)
     return rows
 
 
-def _load(dataset, profile, data_home):
-    X, y = load_images(dataset, "train", data_home)
-    X_test, y_test = load_images(dataset, "test", data_home)
-    return (
-        X[: profile.n_pool],
-        y[: profile.n_pool],
-        X_test[: profile.n_test],
-        y_test[: profile.n_test],
-    )
+def _same_profile(cell, profile):
+    """Whether ``cell`` was computed under ``profile`` (budgets were once logged as totals)."""
+    expected = as_json(profile)
+    if "n_labels" in cell["profile"]:  # logged before budgets per class and ae_images
+        expected["n_labels"] = [10 * n for n in expected.pop("labels_per_class")]
+        expected = {name: value for name, value in expected.items() if name != "ae_images"}
+    return cell["profile"] == expected
 
 
-def _cells(profile, methods):
-    """Every cell, draw by draw (both data sets in each): a partial run is still a table."""
+def _describe_datasets(out, data):
+    """``datasets.json``: what each data set of the output folder is, merged across runs."""
+    path = out / "datasets.json"
+    descriptions = json.loads(path.read_text()) if path.exists() else {}
+    descriptions.update({name: loaded.describe() for name, loaded in data.items()})
+    with write_atomic(path) as file:
+        json.dump(descriptions, file, indent=2)
+    return descriptions
+
+
+def _cells(profile, methods, budgets):
+    """Every cell, draw by draw (every data set in each): a partial run is still a table."""
     return [
         {
             "dataset": dataset,
@@ -235,8 +327,8 @@ def _cells(profile, methods):
             "profile": as_json(profile),
         }
         for draw in range(profile.n_draws)
-        for dataset in profile.datasets
-        for n in profile.n_labels
+        for dataset, sizes in budgets.items()
+        for n in sizes
         for name in methods
         for rep in METHODS[name].representations
     ]
@@ -246,32 +338,35 @@ def _key(cell):
     return tuple(cell[k] for k in ("dataset", "n_labels", "draw", "representation", "method"))
 
 
-def _representations(dataset, data, profile, out, device, verbose):
+def _representations(data, profile, out, device, verbose):
     """The fitted unsupervised transformers of each representation (no labels used)."""
-    X = data[0]
     ae = ConvAETransformer(
+        image_shape=data.image_shape,
         latent_dim=SEED1_BEST["latent_dim"],
         lr=SEED1_BEST["lr"],
         batch_size=SEED1_BEST["batch_size"],
-        max_epochs=profile.ae_epochs,
+        max_epochs=profile.pretraining_epochs(len(data.X)),
         device=device,
         random_state=0,
     )
-    identity = {"dataset": dataset, "subset": "train", "n_images": len(X)}
     ae = fit_cached(
-        ae, X, name=f"dense_ae_{dataset}", data=identity, folder=out / "autoencoders",
+        ae,
+        data.X,
+        name=f"dense_ae_{data.name}",
+        data=data.identity(),
+        folder=out / "autoencoders",
         verbose=verbose,
-    )  # fmt: skip
+    )
     return {
         "pixels": None,
-        "pixels_pca50": PCA(n_components=min(50, *X.shape), random_state=0).fit(X),
+        "pixels_pca50": PCA(n_components=min(50, *data.X.shape), random_state=0).fit(data.X),
         "dense_ae": ae,
     }
 
 
 def labeled_draw(y, n_labels, draw):
-    """Indices of ``n_labels`` images, as many of each class, drawn with seed ``draw``."""
-    classes = np.unique(y)
+    """Indices of ``n_labels`` labeled images, as many of each class, drawn with seed ``draw``."""
+    classes = np.unique(y[y >= 0])
     if n_labels % len(classes):
         raise StudyError(f"n_labels={n_labels} is not a multiple of {len(classes)} classes.")
     rng = np.random.default_rng(draw)
@@ -283,10 +378,10 @@ def labeled_draw(y, n_labels, draw):
 
 def _run(cell, data, encoders, profile, device):
     """``cell`` with the accuracy of its method, trained and then scored on the test images."""
-    X, y, X_test, y_test = data
+    X, y, X_test, y_test = data.X, data.y, data.X_test, data.y_test
     labeled = labeled_draw(y, cell["n_labels"], cell["draw"])
     encoder = encoders[cell["representation"]]
-    model = _method(cell["method"], encoder, profile, device, cell["draw"])
+    model = _method(cell["method"], encoder, profile, device, cell["draw"], data.image_shape)
     method = METHODS[cell["method"]]
     if method.unlabeled:  # the whole pool, -1 where unlabeled; transductive: the test images too
         X_fit = np.vstack([X, X_test]) if method.transductive else X
@@ -311,11 +406,11 @@ def _run(cell, data, encoders, profile, device):
     }
 
 
-def _method(name, encoder, profile, device, seed):
+def _method(name, encoder, profile, device, seed, image_shape=(1, 28, 28)):
     """An unfitted model of method ``name`` on ``encoder``'s representation."""
     common = {"max_epochs": profile.epochs, "device": device, "random_state": seed}
     if name == "cnn":
-        return CNNClassifier(**common)
+        return CNNClassifier(image_shape=image_shape, **common)
     if name == "encoder_from_scratch":  # the same network, every weight trained from the start
         return EncoderClassifier(clone(encoder), **common)
     if name == "fine_tuned":  # the head alone first, then the encoder at a tenth of its rate
@@ -332,7 +427,11 @@ def _method(name, encoder, profile, device, seed):
         head = SelfTrainingClassifier(LogisticRegression(max_iter=1000))
     elif name.startswith("poisson_pseudo_cnn"):  # a CNN on the pixels learns the graph's labels
         labeler = make_pipeline(*front, StandardScaler(), GraphClassifier())
-        cnn = CNNClassifier(**PSEUDO_LABEL_CNN, **common | {"max_epochs": min(5, profile.epochs)})
+        cnn = CNNClassifier(
+            image_shape=image_shape,
+            **PSEUDO_LABEL_CNN,
+            **common | {"max_epochs": min(5, profile.epochs)},
+        )
         relabeler = pseudo_label_relabeler(seed) if name.endswith("relabeled") else None
         return PseudoLabelClassifier(labeler, cnn, relabeler=relabeler)
     else:  # the graph methods
@@ -371,8 +470,12 @@ def summarize(cells):
     return rows
 
 
-def format_table(rows, dataset="mnist"):
-    """Mean accuracy (%) per method and number of labels, the published anchors beside."""
+def format_table(rows, dataset="mnist", description=None):
+    """Mean accuracy (%) per method and number of labels, the published anchors beside.
+
+    ``description`` (a ``datasets.json`` entry) adds a caption: the data set's title, its
+    test set's source and the number of draws.
+    """
     sizes = sorted({row["n_labels"] for row in rows if row["dataset"] == dataset})
     lines = {}
     for row in rows:
@@ -386,19 +489,71 @@ def format_table(rows, dataset="mnist"):
         lines[f"published: {name}{mark}"] = {n: f"{v:.1f}" for n, v in values.items()}
     header = ["method", *(f"{n} labels %" for n in sizes)]
     body = [[name, *(values.get(n, "-") for n in sizes)] for name, values in lines.items()]
-    return rst_table(header, body)
+    table = rst_table(header, body)
+    if description is None:
+        return table
+    draws = max(row["n_draws"] for row in rows if row["dataset"] == dataset)
+    caption = (
+        f"{description['title']}: test accuracy (%), mean ± std over up to {draws} draws of "
+        f"the labeled images; {description['pool']} training images of "
+        f"{'x'.join(map(str, description['image_shape']))} (C x H x W) in "
+        f"{len(description['classes'])} classes; test set: {description['test_source']}."
+    )
+    return f"{caption}\n\n{table}"
 
 
-def _write(rows, out):
+def answer(rows, dataset):
+    """One line per budget: the best pretrained method against the best from scratch.
+
+    Inductive methods only (the test images unseen in training), as the question asks.
+    """
+    lines = []
+    for n in sorted({row["n_labels"] for row in rows if row["dataset"] == dataset}):
+        cells = [
+            r
+            for r in rows
+            if r["dataset"] == dataset and r["n_labels"] == n and not r["transductive"]
+        ]
+        best = {
+            flag: max(
+                (r for r in cells if r["pretrained"] == flag),
+                key=lambda r: r["mean_accuracy"],
+                default=None,
+            )
+            for flag in (True, False)
+        }
+        if None in best.values():
+            continue
+        gain = 100 * (best[True]["mean_accuracy"] - best[False]["mean_accuracy"])
+        verdict = "pretraining helps" if gain > 0 else "pretraining does not help"
+        lines.append(
+            f"{n} labels: {verdict} ({gain:+.1f} points): pretrained {_name(best[True])} "
+            f"vs without pretraining {_name(best[False])}"
+        )
+    return "\n".join(lines)
+
+
+def _name(row):
+    return f"{row['method']} on {row['representation']} {100 * row['mean_accuracy']:.1f} %"
+
+
+def _write(rows, out, descriptions):
     if not rows:
         return
     write_tables(rows, out, "summary", list(rows[0]))
     for dataset in dict.fromkeys(row["dataset"] for row in rows):
         with write_atomic(out / f"summary_{dataset}.rst") as file:
-            file.write(format_table(rows, dataset))
+            file.write(format_table(rows, dataset, descriptions.get(dataset)))
     from ..plots import plot_few_labels
 
-    save_figures({"few_labels": plot_few_labels(rows)}, out / "figures")
+    present = dict.fromkeys(row["dataset"] for row in rows)
+    titles = {
+        name: descriptions.get(name, {}).get("title", TITLES.get(name, name)) for name in present
+    }
+    figure = plot_few_labels(
+        rows, anchors=ANCHORS, families=FAMILIES, display_names=DISPLAY_NAMES, titles=titles
+    )
+    save_figures({"few_labels": figure}, out / "figures")
 
 
 def _describe(cell):

@@ -4,7 +4,6 @@ from pathlib import Path
 
 from .. import plots
 from ._profiles import PAPER_ACCURACY, REPORTED_SIZES
-from ._request import load_images
 
 # Legend labels of the seed-0 pipelines (the figures; tables keep the pipeline names).
 DISPLAY_NAMES = {
@@ -18,9 +17,22 @@ DISPLAY_NAMES = {
 }
 
 
+def display_names(dataset, title):
+    """Legend labels of the seed-0 pipelines on ``dataset`` (MNIST's are the seed's)."""
+    if dataset == "mnist":
+        return DISPLAY_NAMES
+    return {
+        **DISPLAY_NAMES,
+        f"ae_{dataset}": f"AE ({title}) codes + softmax",
+        f"sparse_ae_{dataset}": f"sparse AE ({title}) codes + softmax",
+        f"sparse_ae_{dataset}_logreg": f"sparse AE ({title}) codes + logistic regression",
+    }
+
+
 def save_study_figures(
-    rows, autoencoders, X_test, y_test, out, data_home=None, *, paper_accuracy=PAPER_ACCURACY
-):
+    rows, autoencoders, X_test, y_test, out, *, names=DISPLAY_NAMES, reconstructions=None,
+    paper_accuracy=PAPER_ACCURACY,
+):  # fmt: skip
     """Save the seed-0 study's figures under ``<out>/figures``; return their paths.
 
     Nothing is trained here: the figures show the logged cells, the study's own autoencoders
@@ -33,11 +45,14 @@ def save_study_figures(
     autoencoders : dict of str to ConvAETransformer
         The study's pretrained autoencoders (those its pipelines use).
     X_test, y_test : ndarray
-        The MNIST test images and labels the cells were scored on.
+        The test images and labels the cells were scored on.
     out : path-like
         Output folder.
-    data_home : path-like, default=None
-        Where to read the FashionMNIST test images for its reconstructions.
+    names : dict, default=DISPLAY_NAMES
+        Legend labels of the pipelines (:func:`display_names`).
+    reconstructions : dict or None, default=None
+        ``{data set: (autoencoder name, its test images, title)}``: the reconstructions to
+        draw, one figure per data set.
     paper_accuracy : dict, default=PAPER_ACCURACY
         Seed-0's reported accuracies, marked on the learning curves; ``None`` for a data set
         the paper did not study.
@@ -48,7 +63,7 @@ def save_study_figures(
     """
     figures = {}
     if rows:
-        curves = {"reported_sizes": REPORTED_SIZES, "display_names": DISPLAY_NAMES}
+        curves = {"reported_sizes": REPORTED_SIZES, "display_names": names}
         figures["learning_curves"] = plots.plot_learning_curves(
             rows, paper_accuracy=paper_accuracy, paper_label="paper (seed-0)", **curves
         )
@@ -57,14 +72,9 @@ def save_study_figures(
         )
     if any(ae.n_epochs_ for ae in autoencoders.values()):  # it skips untrained ones
         figures["ae_losses"] = plots.plot_ae_losses(autoencoders)
-    if "sparse_ae_mnist" in autoencoders:
-        figures["reconstructions_mnist"] = plots.plot_reconstructions(
-            autoencoders["sparse_ae_mnist"], X_test, title="sparse AE, MNIST"
-        )
-    if "sparse_ae_fashion" in autoencoders:
-        X_fashion = load_images("fashion", "test", data_home)[0]
-        figures["reconstructions_fashion"] = plots.plot_reconstructions(
-            autoencoders["sparse_ae_fashion"], X_fashion, title="sparse AE, FashionMNIST"
+    for dataset, (name, X, title) in (reconstructions or {}).items():
+        figures[f"reconstructions_{dataset}"] = plots.plot_reconstructions(
+            autoencoders[name], X, title=title
         )
     pipelines = {row["pipeline"] for row in rows}
     if "cnn" in pipelines:

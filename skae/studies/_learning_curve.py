@@ -11,6 +11,7 @@ The tables it writes feed :class:`sklearn.model_selection.LearningCurveDisplay`.
 """
 
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import joblib
@@ -25,15 +26,24 @@ from .._autoencoder import ConvAETransformer
 from .._batched import fit_batched, fixed_transform, split_fixed_steps
 from .._classifiers import CNNClassifier, SoftmaxClassifier
 from ._cache import fit_cached
+from ._data import study_data
 from ._files import CellLog, as_json, environment, locked, write_tables
-from ._profiles import AUTOENCODERS, PIPELINE_ENCODERS, PROFILES, REPORTED_SIZES
-from ._request import StudyError, check_device, load_images, resolve_profile
+from ._profiles import PAPER_ACCURACY, PROFILES, REPORTED_SIZES, seed0_design
+from ._request import StudyError, check_device, resolve_profile
 
-CONFUSION_PIPELINE, CONFUSION_LABELS = "sparse_ae_mnist", 480  # seed-0 Fig. 5
+CONFUSION_LABELS = 480  # seed-0 Fig. 5: the sparse AE's confusion matrix at 480 labels
 
 
 def pretrain_autoencoders(
-    profile, *, out, names=None, data_home=None, n_jobs=1, device="cpu", verbose=0
+    profile,
+    *,
+    out,
+    names=None,
+    dataset="mnist",
+    data_home=None,
+    n_jobs=1,
+    device="cpu",
+    verbose=0,
 ):
     """Fit the study's autoencoders, or load them from the cache in ``<out>/autoencoders``.
 
@@ -48,7 +58,9 @@ def pretrain_autoencoders(
     out : path-like
         Output folder; fitted autoencoders are cached in its ``autoencoders`` subfolder.
     names : list of str, default=None
-        Which autoencoders (keys of ``AUTOENCODERS``); ``None``: all four.
+        Which autoencoders (see :func:`skae.studies.seed0_design`); ``None``: all.
+    dataset : str or path-like, default="mnist"
+        The study's data set (a name or path of :func:`skae.datasets.load_dataset`).
     data_home : path-like, default=None
         Passed to the data loaders.
     n_jobs : int, default=1
@@ -71,33 +83,50 @@ def pretrain_autoencoders(
     ['ae_mnist', 'random_encoder', 'sparse_ae_fashion', 'sparse_ae_mnist']
     """
     profile = resolve_profile(profile, PROFILES)
-    names = list(AUTOENCODERS) if names is None else list(names)
-    images = {
-        dataset: load_images(dataset, "train", data_home)[0]
-        for dataset in {AUTOENCODERS[name][0] for name in names}
+    main = study_data(dataset, data_home=data_home)
+    autoencoders, _ = seed0_design(main.name)
+    names = list(autoencoders) if names is None else list(names)
+    data = _data_sets(main, [autoencoders[name][0] for name in names], data_home)
+    return _pretrain(profile, names, autoencoders, data, Path(out), n_jobs, device, verbose)
+
+
+def _data_sets(main, names, data_home):
+    """``{name: StudyData}``: the study's data set and the others its autoencoders need."""
+    return {main.name: main} | {
+        name: study_data(name, data_home=data_home) for name in names if name != main.name
     }
-    return _pretrain(profile, names, images, Path(out), n_jobs, device, verbose)
 
 
-def _pretrain(profile, names, images, out, n_jobs, device, verbose):
-    """Fit or load ``names`` from the training images of their data sets (``images``)."""
+def _pretrain(profile, names, autoencoders, data, out, n_jobs, device, verbose):
+    """Fit or load ``names`` from the pools of their data sets (``data``)."""
     jobs = []
     for name in names:
-        ae, data = study_autoencoder(name, profile, device=device, verbose=verbose)
-        X = images[data["dataset"]][: data["images"]]
-        folder = out / "autoencoders"
+        source = data[autoencoders[name][0]]
+        ae, n_images = study_autoencoder(
+            name, autoencoders[name][1], profile, source, device, verbose
+        )
         jobs.append(
-            joblib.delayed(fit_cached)(ae, X, name=name, data=data, folder=folder, verbose=verbose)
+            joblib.delayed(fit_cached)(
+                ae,
+                source.X[:n_images],
+                name=name,
+                data=source.identity(n_images),
+                folder=out / "autoencoders",
+                verbose=verbose,
+            )
         )
     return dict(zip(names, joblib.Parallel(n_jobs=n_jobs)(jobs)))
 
 
-def study_autoencoder(name, profile, *, device="cpu", verbose=0):
-    """The unfitted autoencoder ``name`` of the study and the identity of its training data."""
-    dataset, sparsity = AUTOENCODERS[name]
-    n = profile.n_pretrain
-    n_images = n + max(1, n // 59)  # 59 000 pretrain, 1 000 validate
+def study_autoencoder(name, sparsity, profile, data, device="cpu", verbose=0):
+    """The unfitted autoencoder ``name`` and how many of ``data``'s pool images it uses.
+
+    Of every 60 images, 59 pretrain and one validates (the seed's 59 000 and 1 000).
+    """
+    n = min(profile.n_pretrain, len(data.X) * 59 // 60)
+    n_images = n + max(1, n // 59)
     ae = ConvAETransformer(
+        image_shape=data.image_shape,
         sparsity=sparsity,
         max_epochs=0 if name == "random_encoder" else profile.ae_epochs,
         batch_size=profile.ae_batch_size,
@@ -106,10 +135,12 @@ def study_autoencoder(name, profile, *, device="cpu", verbose=0):
         random_state=0,
         verbose=verbose,
     )
-    return ae, {"dataset": dataset, "subset": "train", "images": n_images}
+    return ae, n_images
 
 
-def make_pipelines(autoencoders, profile, *, names=None, device="cpu"):
+def make_pipelines(
+    autoencoders, profile, *, names=None, device="cpu", dataset="mnist", image_shape=(1, 28, 28)
+):
     """The study's pipelines, unfitted except for their frozen encoders.
 
     Parameters
@@ -119,10 +150,14 @@ def make_pipelines(autoencoders, profile, *, names=None, device="cpu"):
     profile : Profile
         Sets the epochs of the heads and of the CNN.
     names : list of str, default=None
-        Which pipelines (keys of ``PIPELINE_ENCODERS``); ``None``: all seven. ``autoencoders``
-        needs only the encoders these use.
+        Which pipelines (see :func:`skae.studies.seed0_design`); ``None``: all seven (six
+        off MNIST). ``autoencoders`` needs only the encoders these use.
     device : str, default="cpu"
         Torch device for the heads and the CNN.
+    dataset : str, default="mnist"
+        The study's data set's name: it names the pipelines.
+    image_shape : tuple of int, default=(1, 28, 28)
+        (C, H, W) of the images, for the CNN.
 
     Returns
     -------
@@ -140,16 +175,21 @@ def make_pipelines(autoencoders, profile, *, names=None, device="cpu"):
     ['ae_mnist', 'cnn', 'random_encoder']
     """
 
+    design = seed0_design(dataset)[1]
+
     def last_step(name):
         if name == "cnn":
-            return "cnn", CNNClassifier(max_epochs=profile.head_epochs, device=device)
+            cnn = CNNClassifier(
+                image_shape=image_shape, max_epochs=profile.head_epochs, device=device
+            )
+            return "cnn", cnn
         if name.endswith("_logreg"):
             return "head", LogisticRegression(max_iter=1000)
         return "head", SoftmaxClassifier(max_epochs=profile.head_epochs, device=device)
 
     pipelines = {}
-    for name in PIPELINE_ENCODERS if names is None else names:
-        encoder = PIPELINE_ENCODERS[name]
+    for name in design if names is None else names:
+        encoder = design[name]
         steps = [] if encoder is None else [("encoder", FrozenEstimator(autoencoders[encoder]))]
         pipelines[name] = Pipeline([*steps, last_step(name)])
     return pipelines
@@ -195,10 +235,19 @@ def _run_batch(cells, heads, X, y, X_test, y_test, test_size, kept):
     fit_batched(models, X, np.tile(y, len(names)), rows)  # a Ctrl-C: no cell is logged
     fit_time = (time.perf_counter() - start) / len(cells)
     return [
-        _record(cell, model, inputs[cell[0]][train], y[train], test_inputs[cell[0]], y_test,
-                test, fit_time, cell == kept)
+        _record(
+            cell,
+            model,
+            inputs[cell[0]][train],
+            y[train],
+            test_inputs[cell[0]],
+            y_test,
+            test,
+            fit_time,
+            cell == kept,
+        )
         for cell, model, (train, test) in zip(cells, models, splits)
-    ]  # fmt: skip
+    ]
 
 
 def _record(cell, model, X_train, y_train, X_test, y_test, test, fit_time, keep_predictions):
@@ -225,6 +274,7 @@ def run_learning_curve(
     *,
     out="results",
     pipelines=None,
+    dataset="mnist",
     data_home=None,
     n_jobs=1,
     device="cpu",
@@ -250,6 +300,11 @@ def run_learning_curve(
         the cached autoencoders and ``figures/``. Locked while a run uses it.
     pipelines : list of str, default=None
         Names of the pipelines to run (see :func:`make_pipelines`); ``None`` runs all.
+    dataset : str or path-like, default="mnist"
+        The data set: a name or path that :func:`skae.datasets.load_dataset` reads
+        (``"digits"`` is bundled). Its labeled training images are the cells' pool, its test
+        split (else a stratified 20 % held out) the test set; train sizes larger than the
+        labeled pool are skipped, with a note. Off MNIST, the pipelines are named after it.
     data_home : path-like, default=None
         Passed to the data loaders.
     n_jobs : int, default=1
@@ -288,38 +343,68 @@ def run_learning_curve(
     >>> rows = run_learning_curve("tiny", out="results/tiny")  # doctest: +SKIP
     """
     profile = resolve_profile(profile, PROFILES)
-    names = list(PIPELINE_ENCODERS) if pipelines is None else list(pipelines)
-    unknown = sorted(set(names) - set(PIPELINE_ENCODERS))
-    if unknown:
-        raise StudyError(f"Unknown pipelines {unknown}; choose from {list(PIPELINE_ENCODERS)}.")
     if max_cells is not None and max_cells < 0:
         raise StudyError(f"max_cells must be None or >= 0, got {max_cells}.")
     check_device(device)
-    encoders = list(dict.fromkeys(PIPELINE_ENCODERS[n] for n in names if PIPELINE_ENCODERS[n]))
-    datasets = {"mnist"} | {AUTOENCODERS[name][0] for name in encoders}
-    train = {dataset: load_images(dataset, "train", data_home) for dataset in sorted(datasets)}
-    X_test, y_test = load_images("mnist", "test", data_home)
+    main = study_data(dataset, data_home=data_home)
+    design, pipeline_encoders = seed0_design(main.name)
+    names = list(pipeline_encoders) if pipelines is None else list(pipelines)
+    unknown = sorted(set(names) - set(pipeline_encoders))
+    if unknown:
+        raise StudyError(f"Unknown pipelines {unknown}; choose from {list(pipeline_encoders)}.")
+    encoders = list(dict.fromkeys(pipeline_encoders[n] for n in names if pipeline_encoders[n]))
+    data = _data_sets(main, [design[name][0] for name in encoders], data_home)
+    labeled = main.y >= 0
+    X, y = (main.X, main.y) if labeled.all() else (main.X[labeled], main.y[labeled])
+    sizes = [size for size in profile.train_sizes if size <= len(y)]
+    skipped = len(sizes) < len(profile.train_sizes)
+    if not sizes:
+        raise StudyError(
+            f"{main.title} has {len(y)} labeled training images, fewer than the "
+            f"profile's smallest train size ({min(profile.train_sizes)})."
+        )
+    profile = replace(
+        profile, train_sizes=tuple(sizes), test_size=min(profile.test_size, len(main.y_test))
+    )
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     with locked(out):
-        run = environment(device, n_jobs=n_jobs)
+        run = environment(device, n_jobs=n_jobs, dataset=main.describe())
         CellLog(out / "runs.jsonl").append(run)
-        images = {dataset: X for dataset, (X, _) in train.items()}
-        autoencoders = _pretrain(profile, encoders, images, out, n_jobs, device, verbose)
-        models = make_pipelines(autoencoders, profile, names=names, device=device)
-        rows = _run_cells(
-            models, profile, (*train["mnist"], X_test, y_test), out, run, n_jobs, max_cells, verbose
+        if verbose and skipped:
+            print(f"{main.title}: train sizes {sizes} (the labeled pool has {len(y)} images)")
+        autoencoders = _pretrain(profile, encoders, design, data, out, n_jobs, device, verbose)
+        models = make_pipelines(
+            autoencoders,
+            profile,
+            names=names,
+            device=device,
+            dataset=main.name,
+            image_shape=main.image_shape,
         )
+        arrays = (X, y, main.X_test, main.y_test)
+        kept = confusion_cell(profile, main.name)
+        rows = _run_cells(models, profile, arrays, out, run, n_jobs, max_cells, kept, verbose)
         if figures:
-            from ._figures import save_study_figures  # matplotlib only when figures are asked
+            from ._figures import display_names, save_study_figures  # matplotlib when asked
 
-            for path in save_study_figures(rows, autoencoders, X_test, y_test, out, data_home):
+            reconstructions = {
+                source.name: (name, source.X_test, f"sparse AE, {source.title}")
+                for name in autoencoders
+                if name.startswith("sparse_ae") and (source := data[design[name][0]])
+            }
+            paths = save_study_figures(
+                rows, autoencoders, main.X_test, main.y_test, out,
+                names=display_names(main.name, main.title), reconstructions=reconstructions,
+                paper_accuracy=PAPER_ACCURACY if main.name == "mnist" else None,
+            )  # fmt: skip
+            for path in paths:
                 if verbose:
                     print(f"wrote {path}")
     return _without_predictions(rows)
 
 
-def _run_cells(models, profile, data, out, run, n_jobs, max_cells, verbose):
+def _run_cells(models, profile, data, out, run, n_jobs, max_cells, kept, verbose):
     """Run the unfinished cells, logging each as it ends; return all finished cells."""
     log = CellLog(out / "cells.jsonl")
     done = {
@@ -339,7 +424,6 @@ def _run_cells(models, profile, data, out, run, n_jobs, max_cells, verbose):
         ),
         key=lambda cell: (cell[2], cell[1] not in REPORTED_SIZES, cell[1], names.index(cell[0])),
     )[:max_cells]
-    kept = confusion_cell(profile)
     if verbose:
         print(f"{len(done)} cells already done, {len(todo)} to run ({n_jobs=})", flush=True)
     tasks = joblib.Parallel(n_jobs=n_jobs, return_as="generator_unordered")(
@@ -388,9 +472,15 @@ def _tasks(todo, models, X, y, X_test, y_test, test_size, kept, verbose):
         if verbose:  # printed as the batch starts; its cells print as it ends
             tqdm.write(f"training {len(cells)} {kind}s of repeat {repeat} as one batch")
         yield joblib.delayed(_run_batch)(  # arrays as arguments: dask ships each once
-            cells, heads, _stack(inputs, names), y, _stack(test_inputs, names), y_test,
-            test_size, kept,
-        )  # fmt: skip
+            cells,
+            heads,
+            _stack(inputs, names),
+            y,
+            _stack(test_inputs, names),
+            y_test,
+            test_size,
+            kept,
+        )
     for cell in alone:
         yield joblib.delayed(_run_cell)(
             cell, models[cell[0]], X, y, X_test, y_test, test_size, kept
@@ -402,10 +492,10 @@ def _stack(arrays, names):
     return arrays[names[0]] if len(names) == 1 else np.concatenate([arrays[n] for n in names])
 
 
-def confusion_cell(profile):
+def confusion_cell(profile, dataset="mnist"):
     """The cell whose test predictions are kept for the confusion matrix (seed-0 Fig. 5)."""
     size = min(profile.train_sizes, key=lambda s: abs(s - CONFUSION_LABELS))
-    return CONFUSION_PIPELINE, size, 0
+    return f"sparse_ae_{dataset}", size, 0
 
 
 def _without_predictions(rows):

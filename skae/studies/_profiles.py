@@ -65,6 +65,29 @@ PIPELINE_ENCODERS = {  # pipeline -> the pretrained encoder it uses (None: none)
 }
 
 
+def seed0_design(dataset="mnist"):
+    """``(AUTOENCODERS, PIPELINE_ENCODERS)`` of the seed-0 study on ``dataset``.
+
+    On MNIST, the seed's own: its autoencoders, and a sparse AE pretrained on FashionMNIST
+    (transfer from another data set). On any other data set, the same design on that data
+    alone: an AE, a sparse AE and the random encoder, named after the data set.
+    """
+    if dataset == "mnist":
+        return AUTOENCODERS, PIPELINE_ENCODERS
+    autoencoders = {
+        f"ae_{dataset}": (dataset, 0.0),
+        f"sparse_ae_{dataset}": (dataset, 1e-3),
+        "random_encoder": (dataset, 0.0),
+    }
+    pipelines = {
+        **{name: name for name in autoencoders},
+        "cnn": None,
+        f"sparse_ae_{dataset}_logreg": f"sparse_ae_{dataset}",
+        "raw_pixels_logreg": None,
+    }
+    return autoencoders, pipelines
+
+
 @dataclass(frozen=True)
 class Seed1Profile:
     """How much of the seed-1 studies to run."""

@@ -1,0 +1,139 @@
+"""The studies' data layer: a data set as an unlabeled pool, labeled draws and a test set.
+
+Studies ask :func:`study_data` for a :class:`StudyData` and never name a data set: image shape,
+classes, label budgets, the test set and the titles of tables and figures all come from here.
+"""
+
+import hashlib
+from dataclasses import dataclass, field
+
+import numpy as np
+from sklearn.model_selection import train_test_split
+
+from ._request import StudyError
+
+TITLES = {"mnist": "MNIST", "fashion": "FashionMNIST", "digits": "digits (scikit-learn, 8x8)"}
+HELD_OUT = 0.2  # share of the labeled images held out for testing when a source has no test split
+
+
+@dataclass(frozen=True, eq=False)
+class StudyData:
+    """One data set as the studies use it (arrays are flattened images in [0, 1])."""
+
+    name: str  # the data set's short name, as the cells record it
+    X: np.ndarray  # (n_pool, C*H*W) float32: the pool, labeled and unlabeled images
+    y: np.ndarray  # (n_pool,) int64, -1 for unlabeled
+    X_test: np.ndarray
+    y_test: np.ndarray
+    image_shape: tuple
+    target_names: list
+    test_source: str  # where the test images come from, stated in the outputs
+    inputs: str = "unit"  # "unit": pixels in [0, 1]; "standardized": (x - mean) / std
+    fingerprint: str = field(init=False)  # hash of the pool's pixels: the cache key's data
+
+    def __post_init__(self):
+        digest = hashlib.sha256(np.ascontiguousarray(self.X).data).hexdigest()[:16]
+        object.__setattr__(self, "fingerprint", digest)
+
+    @property
+    def title(self):
+        return TITLES.get(self.name, self.name)
+
+    @property
+    def n_classes(self):
+        return len(self.target_names)
+
+    def identity(self, n_images=None):
+        """What a model trained on the first ``n_images`` of the pool saw: part of cache keys."""
+        n = len(self.X) if n_images is None else n_images
+        X = self.X if n == len(self.X) else self.X[:n]
+        digest = self.fingerprint if n == len(self.X) else _hash(X)
+        return {"sha256": digest, "shape": list(X.shape), "inputs": self.inputs}
+
+    def describe(self):
+        """The facts a reader of the outputs needs: shapes, counts, the test set's source."""
+        labeled = self.y >= 0
+        return {
+            "title": self.title,
+            "image_shape": list(self.image_shape),
+            "classes": list(self.target_names),
+            "pool": len(self.X),
+            "labeled": int(labeled.sum()),
+            "smallest_class": int(np.bincount(self.y[labeled], minlength=self.n_classes).min()),
+            "test": len(self.X_test),
+            "test_source": self.test_source,
+            "inputs": self.inputs,
+            "sha256": self.fingerprint,
+        }
+
+    def budgets(self, labels_per_class):
+        """Total label budgets (per class x classes) that every class can fill, and a note."""
+        smallest = int(np.bincount(self.y[self.y >= 0], minlength=self.n_classes).min())
+        kept = [n * self.n_classes for n in labels_per_class if n <= smallest]
+        dropped = [n for n in labels_per_class if n > smallest]
+        note = (
+            f"{self.title}: {dropped} labels per class skipped (its smallest class has "
+            f"{smallest} labeled images in the pool)"
+            if dropped
+            else ""
+        )
+        if not kept:
+            raise StudyError(
+                f"{self.title}: a class has only {smallest} labeled images in the pool; the "
+                f"study needs at least {min(labels_per_class)} per class."
+            )
+        return kept, note
+
+
+def _hash(array):
+    return hashlib.sha256(np.ascontiguousarray(array).data).hexdigest()[:16]
+
+
+def study_data(dataset, *, data_home=None, n_pool=None, n_test=None):
+    """Load ``dataset`` (a name or path of :func:`skae.datasets.load_dataset`) for a study.
+
+    The pool is the first ``n_pool`` training images (labeled and unlabeled); the test set
+    is the source's test split (its first ``n_test`` labeled images) or, when it has none, a
+    stratified ``HELD_OUT`` share of the labeled images (seed 0), which leave the pool.
+    Unreadable data or a bad request raises :class:`StudyError` with one clear line.
+    """
+    from ..datasets import load_dataset
+
+    try:
+        bunch = load_dataset(dataset, data_home=data_home)
+    except (OSError, ValueError) as error:
+        raise StudyError(str(error)) from error
+    X, y = bunch.data, bunch.target
+    if bunch.data_test is not None:
+        labeled = bunch.target_test >= 0
+        X_test, y_test = bunch.data_test[labeled], bunch.target_test[labeled]
+        source = f"the source's test split ({len(y_test)} labeled images)"
+    else:
+        labeled = np.flatnonzero(y >= 0)
+        try:
+            train, test = train_test_split(
+                labeled, test_size=HELD_OUT, stratify=y[labeled], random_state=0
+            )
+        except ValueError as error:
+            raise StudyError(
+                f"{dataset}: too few labeled images to hold out a test set ({error})."
+            ) from error
+        test = np.sort(test)
+        keep = np.ones(len(y), bool)
+        keep[test] = False
+        X_test, y_test = X[test], y[test]
+        X, y = X[keep], y[keep]
+        source = (
+            f"a stratified {HELD_OUT:.0%} of the labeled images held out (seed 0; "
+            f"{len(y_test)} images; the source has no test split)"
+        )
+    return StudyData(
+        name=bunch.name,
+        X=X[:n_pool],
+        y=y[:n_pool],
+        X_test=X_test[:n_test],
+        y_test=y_test[:n_test],
+        image_shape=bunch.image_shape,
+        target_names=bunch.target_names,
+        test_source=source,
+    )

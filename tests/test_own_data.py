@@ -1,0 +1,108 @@
+"""Both studies on data the user brings: an RGB image folder, a .npz file, the bundled digits."""
+
+import json
+
+import joblib
+import numpy as np
+import pytest
+from PIL import Image
+
+from skae._cli import main
+from skae.studies import StudyError, run_few_labels, run_learning_curve
+from skae.studies._data import study_data
+
+METHODS = ["cnn", "frozen_svc", "poisson_transductive"]
+
+
+def tinted_images(rng, n, n_classes=4, size=32):
+    """Random RGB images whose mean colour tells the class: learnable from few labels."""
+    labels = np.arange(n) % n_classes
+    tints = rng.integers(0, 256, (n_classes, 3))
+    noise = rng.integers(-40, 40, (n, size, size, 3))
+    return np.clip(tints[labels][:, None, None] + noise, 0, 255).astype(np.uint8), labels
+
+
+@pytest.fixture(scope="module")
+def rgb_folder(tmp_path_factory):
+    """4 classes x 30 RGB 32x32 PNGs and 40 unlabeled ones, no test split."""
+    root = tmp_path_factory.mktemp("data") / "tints"
+    images, labels = tinted_images(np.random.default_rng(0), 160)
+    for i, (pixels, label) in enumerate(zip(images, labels)):
+        folder = root / ("unlabeled" if i >= 120 else f"class_{label}")
+        folder.mkdir(parents=True, exist_ok=True)
+        Image.fromarray(pixels).save(folder / f"{i:03d}.png")
+    return root
+
+
+def test_few_label_study_on_an_rgb_folder(rgb_folder, tmp_path, capsys):
+    assert main(["few-labels", "--profile", "tiny", "--dataset", str(rgb_folder), "--out",
+                 str(tmp_path), "--methods", *METHODS, "--quiet"]) == 0  # fmt: skip
+    printed = capsys.readouterr().out
+    assert "tints" in printed and "held out" in printed and "Does pretraining help" in printed
+    rows = json.loads((tmp_path / "summary.json").read_text())
+    assert {row["dataset"] for row in rows} == {"tints"}
+    assert {row["n_labels"] for row in rows} == {8, 20}  # 2 and 5 per class, 4 classes
+    described = json.loads((tmp_path / "datasets.json").read_text())["tints"]
+    assert described["image_shape"] == [3, 32, 32] and described["classes"][0] == "class_0"
+    assert described["pool"] == 24 * 4 + 40 and described["test"] == 24  # 20 % held out
+    svc = [r for r in rows if r["method"] == "frozen_svc" and r["representation"] == "pixels"]
+    assert min(r["mean_accuracy"] for r in svc) > 0.5  # the tint is learnable: chance is 0.25
+    [path] = (tmp_path / "autoencoders").iterdir()
+    assert joblib.load(path).image_shape == (3, 32, 32)
+    assert "tints" in (tmp_path / "summary_tints.rst").read_text().splitlines()[0]
+
+
+def test_learning_curve_study_on_an_rgb_folder(rgb_folder, tmp_path):
+    rows = run_learning_curve(
+        "tiny", out=tmp_path, dataset=rgb_folder, verbose=0,
+        pipelines=["sparse_ae_tints", "cnn", "raw_pixels_logreg"],
+    )  # fmt: skip
+    assert {row["pipeline"] for row in rows} == {"sparse_ae_tints", "cnn", "raw_pixels_logreg"}
+    assert {row["train_size"] for row in rows} == {40, 80}
+    logreg = [row["full_test_accuracy"] for row in rows if row["pipeline"] == "raw_pixels_logreg"]
+    assert min(logreg) > 0.5
+    [run] = [json.loads(line) for line in (tmp_path / "runs.jsonl").read_text().splitlines()]
+    assert run["dataset"]["image_shape"] == [3, 32, 32]
+
+
+def test_studies_on_a_npz_with_its_test_split(tmp_path):
+    rng = np.random.default_rng(1)
+    X, y = tinted_images(rng, 200, n_classes=3, size=12)
+    y = np.where(np.arange(200) < 150, y, -1)  # the last 50 unlabeled
+    X_test, y_test = tinted_images(rng, 30, n_classes=3, size=12)
+    np.savez(tmp_path / "set.npz", X=X, y=y, X_test=X_test, y_test=y_test)
+    rows = run_few_labels("tiny", out=tmp_path / "few", datasets=[tmp_path / "set.npz"],
+                          methods=METHODS, verbose=0)  # fmt: skip
+    assert {row["dataset"] for row in rows} == {"set"} and {r["n_labels"] for r in rows} == {6, 15}
+    described = json.loads((tmp_path / "few" / "datasets.json").read_text())["set"]
+    assert described["test"] == 30 and "test split" in described["test_source"]
+    curve = run_learning_curve("tiny", out=tmp_path / "curve", dataset=tmp_path / "set.npz",
+                               pipelines=["raw_pixels_logreg"], verbose=0)  # fmt: skip
+    assert {row["train_size"] for row in curve} == {40, 80}
+
+
+def test_budgets_a_class_cannot_fill_are_skipped_or_refused(tmp_path):
+    data = study_data("digits")
+    assert data.budgets((10, 100, 1000)) == ([100, 1000], data.budgets((10, 100, 1000))[1])
+    assert "[1000] labels per class skipped" in data.budgets((10, 100, 1000))[1]
+    with pytest.raises(StudyError, match="needs at least 1000 per class"):
+        data.budgets((1000,))
+
+
+def test_cache_is_keyed_by_content_not_name(tmp_path):
+    digits = study_data("digits")
+    X = digits.X.copy()
+    X[0, 0] = 1 - X[0, 0]
+    other = study_data("digits")
+    object.__setattr__(other, "X", X)
+    object.__setattr__(other, "fingerprint", "")
+    other.__post_init__()
+    assert other.identity() != digits.identity() and other.name == digits.name
+    assert study_data("digits").identity() == digits.identity()
+
+
+def test_unreadable_data_is_one_line_before_any_work(tmp_path, capsys):
+    code = main(["few-labels", "--profile", "tiny", "--dataset", str(tmp_path / "missing"),
+                 "--out", str(tmp_path / "out")])  # fmt: skip
+    assert code == 1 and "Unknown data set" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
