@@ -106,3 +106,21 @@ def test_unreadable_data_is_one_line_before_any_work(tmp_path, capsys):
                  "--out", str(tmp_path / "out")])  # fmt: skip
     assert code == 1 and "Unknown data set" in capsys.readouterr().err
     assert not (tmp_path / "out").exists()
+
+
+def test_digits_study_needs_no_data_and_no_network(tmp_path, monkeypatch, capsys):
+    """The README's first command, on the tiny profile: no SKAE_DATA, every connection refused."""
+    import socket
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("the network was used")
+
+    monkeypatch.delenv("SKAE_DATA", raising=False)
+    monkeypatch.setenv("SCIKIT_LEARN_DATA", str(tmp_path / "empty"))
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    out = tmp_path / "digits"
+    assert main(["few-labels", "--dataset", "digits", "--profile", "tiny", "--out", str(out),
+                 "--methods", "cnn", "frozen_svc", "--quiet"]) == 0  # fmt: skip
+    assert "Does pretraining help on digits?" in capsys.readouterr().out
+    assert (out / "summary.csv").exists() and (out / "figures" / "few_labels.png").exists()
+    assert not (tmp_path / "empty").exists()  # nothing was downloaded or created there
