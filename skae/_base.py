@@ -22,6 +22,7 @@ from ._checks import (
     InputRangeWarning,
     check_device,
     flatten_images,
+    looks_standardized,
     needs_validation_data,
     resolve_image_shape,
     value_range,
@@ -161,7 +162,8 @@ class TorchEstimator(BaseEstimator):
     def _note_fit_range(self, X):
         """Remember ``X``'s range for ``predict``/``transform``; warn on non-[0, 1] pixels."""
         self.input_range_ = low, high = value_range(X)
-        if self._expects_pixels and (low < -1e-6 or high > 1 + 1e-6):
+        outside = low < -1e-6 or high > 1 + 1e-6
+        if self._expects_pixels and outside and not looks_standardized(X):
             hint = " Are these 0-255 pixels? Divide by 255 (X / 255.0)." if high > 1 else ""
             warn_user(
                 f"{type(self).__name__} expects pixels scaled to [0, 1], but X spans "

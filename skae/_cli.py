@@ -13,12 +13,13 @@ from .studies import (
     PROFILES,
     SEED1_PROFILES,
     StudyError,
+    answer_few_labels,
+    format_few_labels,
     format_summary,
     run_few_labels,
     run_learning_curve,
     run_seed1,
 )
-from .studies._few_labels import answer, format_table
 
 
 def _learning_curve(args):
@@ -27,6 +28,7 @@ def _learning_curve(args):
         out=args.out,
         pipelines=args.pipelines,
         dataset=args.dataset,
+        inputs=args.inputs,
         data_home=args.data_home,
         n_jobs=args.n_jobs,
         device=args.device,
@@ -83,6 +85,7 @@ def _few_labels(args):
         methods=args.methods,
         datasets=args.datasets,
         n_labels=args.n_labels,
+        inputs=args.inputs,
         n_jobs=args.n_jobs,
         device=args.device,
         max_cells=args.max_cells,
@@ -90,9 +93,9 @@ def _few_labels(args):
     )
     descriptions = json.loads((Path(args.out) / "datasets.json").read_text())
     for dataset in dict.fromkeys(row["dataset"] for row in rows):
-        print(f"\n{format_table(rows, dataset, descriptions.get(dataset))}")
+        print(f"\n{format_few_labels(rows, dataset, descriptions.get(dataset))}")
         print(f"\nDoes pretraining help on {dataset}? (best inductive methods)")
-        print(answer(rows, dataset))
+        print(answer_few_labels(rows, dataset))
     print(f"\ntables: {Path(args.out) / 'summary.csv'}; figure: {Path(args.out) / 'figures'}")
 
 
@@ -130,6 +133,15 @@ def _add_common(parser, profiles, default_out):
     parser.add_argument("--quiet", action="store_true", help="no progress output")
 
 
+def _add_inputs(parser):
+    parser.add_argument(
+        "--inputs",
+        choices=["unit", "standardized"],
+        default="unit",
+        help="pixels in [0, 1] (unit, default) or standardized per channel as seed-0 fed them",
+    )
+
+
 def build_parser():
     """The ``skae`` argument parser."""
     parser = argparse.ArgumentParser(
@@ -149,6 +161,7 @@ def build_parser():
         help="mnist (default), fashion, digits (bundled, offline), a folder of images (one "
         "subfolder per class, optional unlabeled/) or a .npz file",
     )
+    _add_inputs(curve)
     curve.add_argument("--pipelines", nargs="+", help="subset of pipelines to run")
     curve.add_argument("--no-figures", action="store_true", help="skip the PNG figures")
     curve.add_argument(
@@ -177,6 +190,7 @@ def build_parser():
         description="Run or resume the few-label study; finished cells are not rerun.",
     )
     _add_common(few, FEW_LABELS_PROFILES, "results/few_labels")
+    _add_inputs(few)
     few.add_argument("--methods", nargs="+", help="subset of methods to run")
     few.add_argument(
         "--dataset",

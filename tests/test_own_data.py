@@ -124,3 +124,32 @@ def test_digits_study_needs_no_data_and_no_network(tmp_path, monkeypatch, capsys
     assert "Does pretraining help on digits?" in capsys.readouterr().out
     assert (out / "summary.csv").exists() and (out / "figures" / "few_labels.png").exists()
     assert not (tmp_path / "empty").exists()  # nothing was downloaded or created there
+
+
+def test_standardized_inputs_are_their_own_cells_without_false_warnings(tmp_path):
+    import warnings
+
+    from skae import InputRangeWarning
+
+    kept = ["raw_pixels_logreg", "random_encoder"]
+    unit = run_learning_curve("tiny", out=tmp_path, dataset="digits", pipelines=kept, verbose=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", InputRangeWarning)  # standardized pixels are deliberate
+        standardized = run_learning_curve("tiny", out=tmp_path, dataset="digits", verbose=0,
+                                          pipelines=kept, inputs="standardized")  # fmt: skip
+    assert {row["dataset"] for row in unit} == {"digits"}
+    assert {row["dataset"] for row in standardized} == {"digits_standardized"}
+    assert len(standardized) == len(unit)  # the unit cells were not taken as done
+    runs = [json.loads(line) for line in (tmp_path / "runs.jsonl").read_text().splitlines()]
+    assert runs[-1]["dataset"]["inputs"].startswith("standardized: (x - mean) / std")
+
+
+def test_standardized_data_has_mean_0_std_1_and_0_255_pixels_still_warn():
+    from skae import ConvAETransformer, InputRangeWarning
+
+    data = study_data("digits", inputs="standardized")
+    assert abs(data.X.mean()) < 1e-5 and abs(data.X.std() - 1) < 1e-5
+    with pytest.warns(InputRangeWarning, match="Divide by 255"):
+        ConvAETransformer(image_shape=(1, 8, 8), max_epochs=1).fit(255 * study_data("digits").X)
+    with pytest.raises(StudyError, match="Unknown inputs"):
+        study_data("digits", inputs="minmax")

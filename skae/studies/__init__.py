@@ -6,7 +6,14 @@ after Ctrl-C or a kill) and records the environment that produced its numbers.
 """
 
 from ._cache import cache_key, fit_cached
-from ._few_labels import FEW_LABELS_PROFILES, FewLabelsProfile, run_few_labels
+from ._data import StudyData, study_data
+from ._few_labels import (
+    FEW_LABELS_PROFILES,
+    FewLabelsProfile,
+    answer_few_labels,
+    format_few_labels,
+    run_few_labels,
+)
 from ._learning_curve import (
     format_summary,
     make_pipelines,
@@ -14,7 +21,7 @@ from ._learning_curve import (
     run_learning_curve,
     summarize,
 )
-from ._profiles import PROFILES, SEED1_BEST, SEED1_PROFILES, Profile, Seed1Profile
+from ._profiles import PROFILES, SEED1_BEST, SEED1_PROFILES, Profile, Seed1Profile, seed0_design
 from ._request import StudyError
 from ._seed1 import run_seed1, search_autoencoder
 
@@ -26,9 +33,12 @@ __all__ = [
     "SEED1_BEST",
     "SEED1_PROFILES",
     "Seed1Profile",
+    "StudyData",
     "StudyError",
+    "answer_few_labels",
     "cache_key",
     "fit_cached",
+    "format_few_labels",
     "format_summary",
     "make_pipelines",
     "pretrain_autoencoders",
@@ -36,5 +46,7 @@ __all__ = [
     "run_learning_curve",
     "run_seed1",
     "search_autoencoder",
+    "seed0_design",
+    "study_data",
     "summarize",
 ]

@@ -13,6 +13,7 @@ from sklearn.model_selection import train_test_split
 from ._request import StudyError
 
 TITLES = {"mnist": "MNIST", "fashion": "FashionMNIST", "digits": "digits (scikit-learn, 8x8)"}
+INPUTS = ("unit", "standardized")  # pixels in [0, 1], or (x - mean) / std as seed-0 fed them
 HELD_OUT = 0.2  # share of the labeled images held out for testing when a source has no test split
 
 
@@ -20,7 +21,7 @@ HELD_OUT = 0.2  # share of the labeled images held out for testing when a source
 class StudyData:
     """One data set as the studies use it (arrays are flattened images in [0, 1])."""
 
-    name: str  # the data set's short name, as the cells record it
+    name: str  # the data set's short name, as the cells record it ("mnist_standardized"...)
     X: np.ndarray  # (n_pool, C*H*W) float32: the pool, labeled and unlabeled images
     y: np.ndarray  # (n_pool,) int64, -1 for unlabeled
     X_test: np.ndarray
@@ -28,7 +29,8 @@ class StudyData:
     image_shape: tuple
     target_names: list
     test_source: str  # where the test images come from, stated in the outputs
-    inputs: str = "unit"  # "unit": pixels in [0, 1]; "standardized": (x - mean) / std
+    source: str = ""  # the source's name ("mnist"): its published numbers, its seed design
+    inputs: str = "unit"  # "unit": pixels in [0, 1]; else how they were standardized
     fingerprint: str = field(init=False)  # hash of the pool's pixels: the cache key's data
 
     def __post_init__(self):
@@ -37,7 +39,8 @@ class StudyData:
 
     @property
     def title(self):
-        return TITLES.get(self.name, self.name)
+        title = TITLES.get(self.source, self.source)
+        return title if self.inputs == "unit" else f"{title}, standardized inputs"
 
     @property
     def n_classes(self):
@@ -54,6 +57,7 @@ class StudyData:
         """The facts a reader of the outputs needs: shapes, counts, the test set's source."""
         labeled = self.y >= 0
         return {
+            "name": self.name,
             "title": self.title,
             "image_shape": list(self.image_shape),
             "classes": list(self.target_names),
@@ -89,16 +93,36 @@ def _hash(array):
     return hashlib.sha256(np.ascontiguousarray(array).data).hexdigest()[:16]
 
 
-def study_data(dataset, *, data_home=None, n_pool=None, n_test=None):
+def _first(n, n_kept, name):
+    """The ``n_kept`` of ``n`` images a study keeps (a slice, or sorted indices).
+
+    MNIST's and FashionMNIST's files are in no class order, and the seed studies keep their
+    first images; other sources (a folder is read class by class) are cut at random (seed 0).
+    """
+    if n_kept is None or n_kept >= n:
+        return slice(None)
+    if name in ("mnist", "fashion"):
+        return slice(n_kept)
+    return np.sort(np.random.default_rng(0).permutation(n)[:n_kept])
+
+
+def study_data(dataset, *, data_home=None, n_pool=None, n_test=None, inputs="unit"):
     """Load ``dataset`` (a name or path of :func:`skae.datasets.load_dataset`) for a study.
 
-    The pool is the first ``n_pool`` training images (labeled and unlabeled); the test set
-    is the source's test split (its first ``n_test`` labeled images) or, when it has none, a
-    stratified ``HELD_OUT`` share of the labeled images (seed 0), which leave the pool.
+    The pool is ``n_pool`` of the training images (labeled and unlabeled; MNIST's and
+    FashionMNIST's first, others drawn at random, seed 0); the test set is ``n_test`` of the
+    labeled images of the source's test split or, when it has none, a stratified
+    ``HELD_OUT`` share of the labeled images (seed 0), which leave the pool.
+
+    ``inputs="standardized"`` feeds every image as ``(x - mean) / std`` per channel, with the
+    mean and standard deviation of the training images (seed-0's inputs: MNIST's 0.1307 and
+    0.3081); the data set is then named ``<name>_standardized`` in cells, caches and tables.
     Unreadable data or a bad request raises :class:`StudyError` with one clear line.
     """
     from ..datasets import load_dataset
 
+    if inputs not in INPUTS:
+        raise StudyError(f"Unknown inputs {inputs!r}; choose from {list(INPUTS)}.")
     try:
         bunch = load_dataset(dataset, data_home=data_home)
     except (OSError, ValueError) as error:
@@ -127,13 +151,32 @@ def study_data(dataset, *, data_home=None, n_pool=None, n_test=None):
             f"a stratified {HELD_OUT:.0%} of the labeled images held out (seed 0; "
             f"{len(y_test)} images; the source has no test split)"
         )
+    pool, test = _first(len(y), n_pool, bunch.name), _first(len(y_test), n_test, bunch.name)
+    if inputs == "standardized":
+        X, X_test, inputs = _standardize(X, X_test, bunch.image_shape)
     return StudyData(
-        name=bunch.name,
-        X=X[:n_pool],
-        y=y[:n_pool],
-        X_test=X_test[:n_test],
-        y_test=y_test[:n_test],
+        name=bunch.name if inputs == "unit" else f"{bunch.name}_standardized",
+        source=bunch.name,
+        inputs=inputs,
+        X=X[pool],
+        y=y[pool],
+        X_test=X_test[test],
+        y_test=y_test[test],
         image_shape=bunch.image_shape,
         target_names=bunch.target_names,
         test_source=source,
     )
+
+
+def _standardize(X, X_test, image_shape):
+    """``(x - mean) / std`` per channel, from ``X``; and how, as the outputs record it."""
+    channels = X.reshape(len(X), image_shape[0], -1)
+    mean = channels.mean(axis=(0, 2), dtype=np.float64)
+    std = channels.std(axis=(0, 2), dtype=np.float64)
+    per_pixel = np.repeat(mean, np.prod(image_shape[1:])), np.repeat(std, np.prod(image_shape[1:]))
+    scale = [((Z - per_pixel[0]) / per_pixel[1]).astype(np.float32) for Z in (X, X_test)]
+    how = (
+        f"standardized: (x - mean) / std per channel, mean {np.round(mean, 4).tolist()}, "
+        f"std {np.round(std, 4).tolist()} (the training images)"
+    )
+    return *scale, how

@@ -182,6 +182,7 @@ def run_few_labels(
     methods=None,
     datasets=None,
     n_labels=None,
+    inputs="unit",
     n_jobs=1,
     device="cpu",
     max_cells=None,
@@ -210,6 +211,9 @@ def run_few_labels(
     n_labels : list of int or None, default=None
         Subset of the label budgets (totals, e.g. 100 = 10 per class of 10 classes);
         ``None``: all. Cells stay those of the profile, so a later run fills in the rest.
+    inputs : {"unit", "standardized"}, default="unit"
+        Pixels in [0, 1], or standardized per channel as seed-0 fed them; a standardized
+        data set is named ``<name>_standardized`` in cells, tables and caches.
     n_jobs : int, default=1
         Cells trained in parallel (joblib workers; ``-1``: all cores).
     device : str, default="cpu"
@@ -244,7 +248,11 @@ def run_few_labels(
     data = {}
     for source in datasets or profile.datasets:
         loaded = study_data(
-            source, data_home=data_home, n_pool=profile.n_pool, n_test=profile.n_test
+            source,
+            data_home=data_home,
+            n_pool=profile.n_pool,
+            n_test=profile.n_test,
+            inputs=inputs,
         )
         data[loaded.name] = loaded
     budgets = {name: loaded.budgets(profile.labels_per_class) for name, loaded in data.items()}
@@ -471,7 +479,7 @@ def summarize(cells):
     return rows
 
 
-def format_table(rows, dataset="mnist", description=None):
+def format_few_labels(rows, dataset="mnist", description=None):
     """Mean accuracy (%) per method and number of labels, the published anchors beside.
 
     ``description`` (a ``datasets.json`` entry) adds a caption: the data set's title, its
@@ -503,7 +511,7 @@ def format_table(rows, dataset="mnist", description=None):
     return f"{caption}\n\n{table}"
 
 
-def answer(rows, dataset):
+def answer_few_labels(rows, dataset):
     """One line per budget: the best pretrained method against the best from scratch.
 
     Inductive methods only (the test images unseen in training), as the question asks.
@@ -544,7 +552,7 @@ def _write(rows, out, descriptions):
     write_tables(rows, out, "summary", list(rows[0]))
     for dataset in dict.fromkeys(row["dataset"] for row in rows):
         with write_atomic(out / f"summary_{dataset}.rst") as file:
-            file.write(format_table(rows, dataset, descriptions.get(dataset)))
+            file.write(format_few_labels(rows, dataset, descriptions.get(dataset)))
     from ..plots import plot_few_labels
 
     order = [*descriptions, *TITLES]  # the run's data sets in their order, then the known ones

@@ -84,16 +84,19 @@ def pretrain_autoencoders(
     """
     profile = resolve_profile(profile, PROFILES)
     main = study_data(dataset, data_home=data_home)
-    autoencoders, _ = seed0_design(main.name)
+    autoencoders, _ = seed0_design(main.source)
     names = list(autoencoders) if names is None else list(names)
     data = _data_sets(main, [autoencoders[name][0] for name in names], data_home)
     return _pretrain(profile, names, autoencoders, data, Path(out), n_jobs, device, verbose)
 
 
 def _data_sets(main, names, data_home):
-    """``{name: StudyData}``: the study's data set and the others its autoencoders need."""
-    return {main.name: main} | {
-        name: study_data(name, data_home=data_home) for name in names if name != main.name
+    """``{source: StudyData}``: the study's data set and the others its autoencoders need."""
+    inputs = "unit" if main.inputs == "unit" else "standardized"
+    return {main.source: main} | {
+        name: study_data(name, data_home=data_home, inputs=inputs)
+        for name in names
+        if name != main.source
     }
 
 
@@ -275,6 +278,7 @@ def run_learning_curve(
     out="results",
     pipelines=None,
     dataset="mnist",
+    inputs="unit",
     data_home=None,
     n_jobs=1,
     device="cpu",
@@ -305,6 +309,10 @@ def run_learning_curve(
         (``"digits"`` is bundled). Its labeled training images are the cells' pool, its test
         split (else a stratified 20 % held out) the test set; train sizes larger than the
         labeled pool are skipped, with a note. Off MNIST, the pipelines are named after it.
+    inputs : {"unit", "standardized"}, default="unit"
+        Pixels in [0, 1], or standardized per channel as seed-0 fed them (``(x - 0.1307) /
+        0.3081`` on MNIST); recorded in ``runs.jsonl`` and in every cell's ``dataset``
+        (``mnist_standardized``). The other data sets the pipelines use are scaled alike.
     data_home : path-like, default=None
         Passed to the data loaders.
     n_jobs : int, default=1
@@ -346,8 +354,8 @@ def run_learning_curve(
     if max_cells is not None and max_cells < 0:
         raise StudyError(f"max_cells must be None or >= 0, got {max_cells}.")
     check_device(device)
-    main = study_data(dataset, data_home=data_home)
-    design, pipeline_encoders = seed0_design(main.name)
+    main = study_data(dataset, data_home=data_home, inputs=inputs)
+    design, pipeline_encoders = seed0_design(main.source)
     names = list(pipeline_encoders) if pipelines is None else list(pipelines)
     unknown = sorted(set(names) - set(pipeline_encoders))
     if unknown:
@@ -379,11 +387,11 @@ def run_learning_curve(
             profile,
             names=names,
             device=device,
-            dataset=main.name,
+            dataset=main.source,
             image_shape=main.image_shape,
         )
         arrays = (X, y, main.X_test, main.y_test)
-        kept = confusion_cell(profile, main.name)
+        kept = confusion_cell(profile, main.source)
         rows = _run_cells(models, profile, arrays, out, run, n_jobs, max_cells, kept, verbose)
         if figures:
             from ._figures import display_names, save_study_figures  # matplotlib when asked
@@ -395,8 +403,8 @@ def run_learning_curve(
             }
             paths = save_study_figures(
                 rows, autoencoders, main.X_test, main.y_test, out,
-                names=display_names(main.name, main.title), reconstructions=reconstructions,
-                paper_accuracy=PAPER_ACCURACY if main.name == "mnist" else None,
+                names=display_names(main.source, main.title), reconstructions=reconstructions,
+                paper_accuracy=PAPER_ACCURACY if main.source == "mnist" else None,
             )  # fmt: skip
             for path in paths:
                 if verbose:
@@ -407,10 +415,11 @@ def run_learning_curve(
 def _run_cells(models, profile, data, out, run, n_jobs, max_cells, kept, verbose):
     """Run the unfinished cells, logging each as it ends; return all finished cells."""
     log = CellLog(out / "cells.jsonl")
-    done = {
+    dataset = run["dataset"]["name"]
+    done = {  # cells logged before the data set was recorded are MNIST's
         (c["pipeline"], c["train_size"], c["repeat"]): c
         for c in log.read()
-        if c.get("profile") == as_json(profile)
+        if c.get("profile") == as_json(profile) and c.get("dataset", "mnist") == dataset
     }
     names = list(models)
     # Repeat by repeat, the sizes the paper reports first: a partial run is still a table.
@@ -433,7 +442,7 @@ def _run_cells(models, profile, data, out, run, n_jobs, max_cells, kept, verbose
     progress = tqdm(total=len(todo), unit="cell", disable=not verbose)  # the ETA of the run
     try:
         for cell in cells:
-            cell.update(profile=as_json(profile), run=run["run"])
+            cell.update(profile=as_json(profile), run=run["run"], dataset=dataset)
             log.append(cell)
             done[cell["pipeline"], cell["train_size"], cell["repeat"]] = cell
             progress.update()
