@@ -22,27 +22,12 @@ from skae.plots import (  # noqa: E402
     plot_noise_examples,
     plot_reconstructions,
 )
+from skae.studies._few_labels import FAMILIES  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 SUMMARY = ROOT / "benchmarks" / "results" / "few_labels" / "summary"
 LEARNING_CURVE = ROOT / "benchmarks" / "results" / "paper" / "learning_curve.json"
 
-FAMILIES = {
-    "cnn": "from scratch",
-    "encoder_from_scratch": "from scratch",
-    ("frozen_softmax", "pixels"): "from scratch",
-    ("frozen_svc", "pixels"): "from scratch",
-    "frozen_softmax": "frozen codes",
-    "frozen_svc": "frozen codes",
-    "fine_tuned": "fine-tuned",
-    "self_training": "semi-supervised / graph",
-    "poisson_inductive": "semi-supervised / graph",
-    "poisson_pseudo_cnn": "semi-supervised / graph",
-    "poisson_pseudo_cnn_relabeled": "semi-supervised / graph",
-    "poisson_pseudo_cnn_transductive": "semi-supervised / graph",
-    "poisson_transductive": "semi-supervised / graph",
-    "laplace_transductive": "semi-supervised / graph",
-}
 ANCHORS = {  # the few-label study's published anchors, in its format
     "mnist": {
         "CNN, labels only (Kingma et al. 2014)": ({100: 77.0, 1000: 93.6}, False),
