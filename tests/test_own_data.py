@@ -35,8 +35,23 @@ def rgb_folder(tmp_path_factory):
 
 
 def test_few_label_study_on_an_rgb_folder(rgb_folder, tmp_path, capsys):
-    assert main(["few-labels", "--profile", "tiny", "--dataset", str(rgb_folder), "--out",
-                 str(tmp_path), "--methods", *METHODS, "--quiet"]) == 0  # fmt: skip
+    assert (
+        main(
+            [
+                "few-labels",
+                "--profile",
+                "tiny",
+                "--dataset",
+                str(rgb_folder),
+                "--out",
+                str(tmp_path),
+                "--methods",
+                *METHODS,
+                "--quiet",
+            ]
+        )
+        == 0
+    )
     printed = capsys.readouterr().out
     assert "tints" in printed and "held out" in printed and "Does pretraining help" in printed
     rows = json.loads((tmp_path / "summary.json").read_text())
@@ -54,9 +69,12 @@ def test_few_label_study_on_an_rgb_folder(rgb_folder, tmp_path, capsys):
 
 def test_learning_curve_study_on_an_rgb_folder(rgb_folder, tmp_path):
     rows = run_learning_curve(
-        "tiny", out=tmp_path, dataset=rgb_folder, verbose=0,
+        "tiny",
+        out=tmp_path,
+        dataset=rgb_folder,
+        verbose=0,
         pipelines=["sparse_ae_tints", "cnn", "raw_pixels_logreg"],
-    )  # fmt: skip
+    )
     assert {row["pipeline"] for row in rows} == {"sparse_ae_tints", "cnn", "raw_pixels_logreg"}
     assert {row["train_size"] for row in rows} == {40, 80}
     logreg = [row["full_test_accuracy"] for row in rows if row["pipeline"] == "raw_pixels_logreg"]
@@ -71,13 +89,19 @@ def test_studies_on_a_npz_with_its_test_split(tmp_path):
     y = np.where(np.arange(200) < 150, y, -1)  # the last 50 unlabeled
     X_test, y_test = tinted_images(rng, 30, n_classes=3, size=12)
     np.savez(tmp_path / "set.npz", X=X, y=y, X_test=X_test, y_test=y_test)
-    rows = run_few_labels("tiny", out=tmp_path / "few", datasets=[tmp_path / "set.npz"],
-                          methods=METHODS, verbose=0)  # fmt: skip
+    rows = run_few_labels(
+        "tiny", out=tmp_path / "few", datasets=[tmp_path / "set.npz"], methods=METHODS, verbose=0
+    )
     assert {row["dataset"] for row in rows} == {"set"} and {r["n_labels"] for r in rows} == {6, 15}
     described = json.loads((tmp_path / "few" / "datasets.json").read_text())["set"]
     assert described["test"] == 30 and "test split" in described["test_source"]
-    curve = run_learning_curve("tiny", out=tmp_path / "curve", dataset=tmp_path / "set.npz",
-                               pipelines=["raw_pixels_logreg"], verbose=0)  # fmt: skip
+    curve = run_learning_curve(
+        "tiny",
+        out=tmp_path / "curve",
+        dataset=tmp_path / "set.npz",
+        pipelines=["raw_pixels_logreg"],
+        verbose=0,
+    )
     assert {row["train_size"] for row in curve} == {40, 80}
 
 
@@ -102,8 +126,17 @@ def test_cache_is_keyed_by_content_not_name(tmp_path):
 
 
 def test_unreadable_data_is_one_line_before_any_work(tmp_path, capsys):
-    code = main(["few-labels", "--profile", "tiny", "--dataset", str(tmp_path / "missing"),
-                 "--out", str(tmp_path / "out")])  # fmt: skip
+    code = main(
+        [
+            "few-labels",
+            "--profile",
+            "tiny",
+            "--dataset",
+            str(tmp_path / "missing"),
+            "--out",
+            str(tmp_path / "out"),
+        ]
+    )
     assert code == 1 and "Unknown data set" in capsys.readouterr().err
     assert not (tmp_path / "out").exists()
 
@@ -119,8 +152,24 @@ def test_digits_study_needs_no_data_and_no_network(tmp_path, monkeypatch, capsys
     monkeypatch.setenv("SCIKIT_LEARN_DATA", str(tmp_path / "empty"))
     monkeypatch.setattr(socket.socket, "connect", refuse)
     out = tmp_path / "digits"
-    assert main(["few-labels", "--dataset", "digits", "--profile", "tiny", "--out", str(out),
-                 "--methods", "cnn", "frozen_svc", "--quiet"]) == 0  # fmt: skip
+    assert (
+        main(
+            [
+                "few-labels",
+                "--dataset",
+                "digits",
+                "--profile",
+                "tiny",
+                "--out",
+                str(out),
+                "--methods",
+                "cnn",
+                "frozen_svc",
+                "--quiet",
+            ]
+        )
+        == 0
+    )
     assert "Does pretraining help on digits?" in capsys.readouterr().out
     assert (out / "summary.csv").exists() and (out / "figures" / "few_labels.png").exists()
     assert not (tmp_path / "empty").exists()  # nothing was downloaded or created there
@@ -135,8 +184,9 @@ def test_standardized_inputs_are_their_own_cells_without_false_warnings(tmp_path
     unit = run_learning_curve("tiny", out=tmp_path, dataset="digits", pipelines=kept, verbose=0)
     with warnings.catch_warnings():
         warnings.simplefilter("error", InputRangeWarning)  # standardized pixels are deliberate
-        standardized = run_learning_curve("tiny", out=tmp_path, dataset="digits", verbose=0,
-                                          pipelines=kept, inputs="standardized")  # fmt: skip
+        standardized = run_learning_curve(
+            "tiny", out=tmp_path, dataset="digits", verbose=0, pipelines=kept, inputs="standardized"
+        )
     assert {row["dataset"] for row in unit} == {"digits"}
     assert {row["dataset"] for row in standardized} == {"digits_standardized"}
     assert len(standardized) == len(unit)  # the unit cells were not taken as done
@@ -153,3 +203,22 @@ def test_standardized_data_has_mean_0_std_1_and_0_255_pixels_still_warn():
         ConvAETransformer(image_shape=(1, 8, 8), max_epochs=1).fit(255 * study_data("digits").X)
     with pytest.raises(StudyError, match="Unknown inputs"):
         study_data("digits", inputs="minmax")
+
+
+def test_a_changed_data_set_reruns_its_cells(tmp_path):
+    rng = np.random.default_rng(2)
+    X, y = tinted_images(rng, 120, n_classes=3, size=8)
+    path = tmp_path / "set.npz"
+    np.savez(path, X=X, y=y)
+    first = run_few_labels(
+        "tiny", out=tmp_path / "out", datasets=[path], methods=["frozen_svc"], verbose=0
+    )
+    np.savez(path, X=255 - X, y=y)  # same name and labels, other pixels
+    second = run_few_labels(
+        "tiny", out=tmp_path / "out", datasets=[path], methods=["frozen_svc"], verbose=0
+    )
+    cells = [
+        json.loads(line) for line in (tmp_path / "out" / "cells.jsonl").read_text().splitlines()
+    ]
+    assert len(cells) == 2 * len(first) * 2 and len(second) == len(first)  # all ran again
+    assert len({cell["sha256"] for cell in cells}) == 2

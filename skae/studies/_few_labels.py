@@ -268,7 +268,11 @@ def run_few_labels(
         CellLog(out / "runs.jsonl").append(environment(device, profile=asdict(profile)))
         descriptions = _describe_datasets(out, data)
         log = CellLog(out / "cells.jsonl")
-        done = {_key(cell): cell for cell in log.read() if _same_profile(cell, profile)}
+        done = {
+            _key(cell): cell
+            for cell in log.read()
+            if _same_profile(cell, profile) and _same_data(cell, data)
+        }
         sizes = {name: kept for name, (kept, _) in budgets.items()}
         todo = [
             cell
@@ -312,6 +316,12 @@ def _same_profile(cell, profile):
         expected["n_labels"] = [10 * n for n in expected.pop("labels_per_class")]
         expected = {name: value for name, value in expected.items() if name != "ae_pixels"}
     return cell["profile"] == expected
+
+
+def _same_data(cell, data):
+    """Whether ``cell``'s data set still has the pixels it was computed on (when it says)."""
+    loaded = data.get(cell["dataset"])
+    return loaded is None or cell.get("sha256", loaded.fingerprint) == loaded.fingerprint
 
 
 def _describe_datasets(out, data):
@@ -407,6 +417,7 @@ def _run(cell, data, encoders, profile, device):
         accuracy = float(model.score(X_test, y_test))
     return {
         **cell,
+        "sha256": data.fingerprint,
         "accuracy": accuracy,
         "fit_time": time.perf_counter() - start,
         "transductive": method.transductive,

@@ -415,11 +415,13 @@ def run_learning_curve(
 def _run_cells(models, profile, data, out, run, n_jobs, max_cells, kept, verbose):
     """Run the unfinished cells, logging each as it ends; return all finished cells."""
     log = CellLog(out / "cells.jsonl")
-    dataset = run["dataset"]["name"]
+    dataset, sha256 = run["dataset"]["name"], run["dataset"]["sha256"]
     done = {  # cells logged before the data set was recorded are MNIST's
         (c["pipeline"], c["train_size"], c["repeat"]): c
         for c in log.read()
-        if c.get("profile") == as_json(profile) and c.get("dataset", "mnist") == dataset
+        if c.get("profile") == as_json(profile)
+        and c.get("dataset", "mnist") == dataset
+        and c.get("sha256", sha256) == sha256  # a changed data set: its cells are stale
     }
     names = list(models)
     # Repeat by repeat, the sizes the paper reports first: a partial run is still a table.
@@ -442,7 +444,7 @@ def _run_cells(models, profile, data, out, run, n_jobs, max_cells, kept, verbose
     progress = tqdm(total=len(todo), unit="cell", disable=not verbose)  # the ETA of the run
     try:
         for cell in cells:
-            cell.update(profile=as_json(profile), run=run["run"], dataset=dataset)
+            cell.update(profile=as_json(profile), run=run["run"], dataset=dataset, sha256=sha256)
             log.append(cell)
             done[cell["pipeline"], cell["train_size"], cell["repeat"]] = cell
             progress.update()
