@@ -28,7 +28,8 @@ from sklearn.preprocessing import StandardScaler
 from skae import CNNClassifier
 from skae.datasets import fetch_mnist
 from skae.semi_supervised import GraphClassifier, _surest
-from skae.studies._few_labels import PSEUDO_LABEL_CNN, labeled_draw, pseudo_label_relabeler
+from skae.studies._data import labeled_draw
+from skae.studies._few_labels import PSEUDO_LABEL_CNN, pseudo_label_relabeler
 
 
 def main(n_labels):

@@ -8,6 +8,7 @@ import pytest
 from skae._cli import main
 from skae.studies import StudyError, run_few_labels
 from skae.studies import _few_labels as study
+from skae.studies._data import labeled_draw
 
 METHODS = [
     "cnn", "encoder_from_scratch", "fine_tuned", "frozen_svc", "poisson_transductive",
@@ -66,12 +67,12 @@ def test_partial_runs_add_up_to_the_whole(tiny, tmp_path):
 
 def test_labeled_draws_are_class_balanced_and_seeded():
     y = np.arange(1000) % 10
-    draw = study.labeled_draw(y, 100, draw=3)
+    draw = labeled_draw(y, 100, draw=3)
     assert np.bincount(y[draw]).tolist() == [10] * 10
-    np.testing.assert_array_equal(draw, study.labeled_draw(y, 100, draw=3))
-    assert not np.array_equal(draw, study.labeled_draw(y, 100, draw=4))
+    np.testing.assert_array_equal(draw, labeled_draw(y, 100, draw=3))
+    assert not np.array_equal(draw, labeled_draw(y, 100, draw=4))
     with pytest.raises(StudyError, match="multiple of 10"):
-        study.labeled_draw(y, 105, draw=0)
+        labeled_draw(y, 105, draw=0)
 
 
 def test_unknown_method_fails_before_any_work(tmp_path):

@@ -70,6 +70,10 @@ class StudyData:
             "sha256": self.fingerprint,
         }
 
+    def labeled_draw(self, n_labels, draw):
+        """Indices of ``n_labels`` labeled pool images, as many of each class (seed ``draw``)."""
+        return labeled_draw(self.y, n_labels, draw)
+
     def budgets(self, labels_per_class):
         """Total label budgets (per class x classes) that every class can fill, and a note."""
         smallest = int(np.bincount(self.y[self.y >= 0], minlength=self.n_classes).min())
@@ -87,6 +91,18 @@ class StudyData:
                 f"study needs at least {min(labels_per_class)} per class."
             )
         return kept, note
+
+
+def labeled_draw(y, n_labels, draw):
+    """Indices of ``n_labels`` labeled images, as many of each class, drawn with seed ``draw``."""
+    classes = np.unique(y[y >= 0])
+    if n_labels % len(classes):
+        raise StudyError(f"n_labels={n_labels} is not a multiple of {len(classes)} classes.")
+    rng = np.random.default_rng(draw)
+    per_class = n_labels // len(classes)
+    return np.sort(
+        np.concatenate([rng.choice(np.flatnonzero(y == c), per_class, False) for c in classes])
+    )
 
 
 def _hash(array):

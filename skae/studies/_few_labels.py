@@ -383,22 +383,10 @@ def _representations(data, profile, out, device, verbose):
     }
 
 
-def labeled_draw(y, n_labels, draw):
-    """Indices of ``n_labels`` labeled images, as many of each class, drawn with seed ``draw``."""
-    classes = np.unique(y[y >= 0])
-    if n_labels % len(classes):
-        raise StudyError(f"n_labels={n_labels} is not a multiple of {len(classes)} classes.")
-    rng = np.random.default_rng(draw)
-    per_class = n_labels // len(classes)
-    return np.sort(
-        np.concatenate([rng.choice(np.flatnonzero(y == c), per_class, False) for c in classes])
-    )
-
-
 def _run(cell, data, encoders, profile, device):
     """``cell`` with the accuracy of its method, trained and then scored on the test images."""
     X, y, X_test, y_test = data.X, data.y, data.X_test, data.y_test
-    labeled = labeled_draw(y, cell["n_labels"], cell["draw"])
+    labeled = data.labeled_draw(cell["n_labels"], cell["draw"])
     encoder = encoders[cell["representation"]]
     model = _method(cell["method"], encoder, profile, device, cell["draw"], data.image_shape)
     method = METHODS[cell["method"]]
