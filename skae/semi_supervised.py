@@ -21,6 +21,8 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from skae._checks import flatten_images
+
 METHODS = ("laplace", "poisson")
 
 
@@ -38,10 +40,12 @@ class GraphClassifier(ClassifierMixin, BaseEstimator):
     learning centres them by their mean within the component, or its equation has no
     solution there): a component labeled with one class is all that class, one without any
     label gets the class shares of all the labels as scores, so the most frequent labeled
-    class, and a warning. A labeled sample keeps its own label in ``transduction_``. Exact
-    duplicates are neighbours of weight 1 (graphlearning's kernel divides by the distance to
-    the ``n_neighbors``-th neighbour, 0 for a point with that many duplicates). The graph
-    and the vote are scale-free, so ``X`` of any finite scale (1e-200, 1e200) works.
+    class, and a warning. A labeled sample keeps its own label in ``transduction_``. The
+    graph and the vote are over the distinct rows of ``X``: the exact copies of a row are one
+    node, so no answer depends on how many copies a row has. Each copy gets its row's label,
+    and a row whose labeled copies disagree takes their most frequent label (ties: the
+    smallest), with a warning. The graph and the vote are scale-free, so ``X`` of any finite
+    scale (1e-200, 1e200) works. ``X`` is 2-D: flatten images with ``X.reshape(len(X), -1)``.
 
     Parameters
     ----------
@@ -83,6 +87,7 @@ class GraphClassifier(ClassifierMixin, BaseEstimator):
         "method": [StrOptions(set(METHODS))],
         "n_neighbors": [Interval(Integral, 1, None, closed="left")],
     }
+    _expects_pixels = False  # image-shaped X: an error saying how to flatten it
 
     def __init__(self, method="poisson", n_neighbors=10):
         self.method = method
@@ -104,7 +109,7 @@ class GraphClassifier(ClassifierMixin, BaseEstimator):
         self : GraphClassifier
         """
         gl = _import_graphlearning()
-        X, y = validate_data(self, X, y, dtype=np.float64)
+        X, y = validate_data(self, flatten_images(self, X, None)[0], y, dtype=np.float64)
         check_classification_targets(y)
         labeled = np.flatnonzero(y != -1)
         self.classes_ = np.unique(y[labeled])
@@ -113,19 +118,31 @@ class GraphClassifier(ClassifierMixin, BaseEstimator):
                 f"GraphClassifier needs labeled samples (y != -1) of at least 2 classes; "
                 f"got {len(labeled)} labeled of {len(self.classes_)} class(es)."
             )
-        k = min(self.n_neighbors, len(X) - 1)
-        codes = np.searchsorted(self.classes_, y[labeled])
+        rows, inverse = _unique_rows(X)
+        counts = np.zeros((len(rows), len(self.classes_)), dtype=int)
+        np.add.at(counts, (inverse[labeled], np.searchsorted(self.classes_, y[labeled])), 1)
+        conflicting = ((counts > 0).sum(1) > 1).sum()
+        if conflicting:
+            warnings.warn(
+                f"{conflicting} distinct rows of X have copies with different labels; in the "
+                "graph each takes its copies' most frequent label (ties: the smallest).",
+                UserWarning,
+            )
+        labeled_rows = np.flatnonzero(counts.any(1))
+        codes = counts[labeled_rows].argmax(1)
+        k = min(self.n_neighbors, len(rows) - 1)
         self._exponent = np.frexp(np.abs(X).max())[1]  # scaling by 2**-exponent is exact
-        X = np.ldexp(X, -self._exponent)  # and keeps squared distances in range
-        graph = _knn_graph(gl, X, k)
+        rows = np.ldexp(rows, -self._exponent)  # and keeps squared distances in range
+        graph = _knn_graph(gl, rows, k)
         component = connected_components(graph, directed=False)[1]
-        scores = np.tile(np.bincount(codes) / len(codes), (len(X), 1))  # unlabeled components
-        for c in np.unique(component[labeled]):
+        shares = np.bincount(codes, minlength=len(self.classes_)) / len(codes)
+        scores = np.tile(shares, (len(rows), 1))  # components without a label
+        for c in np.unique(component[labeled_rows]):
             nodes = np.flatnonzero(component == c)
-            mine = component[labeled] == c
-            local = np.searchsorted(nodes, labeled[mine])
+            mine = component[labeled_rows] == c
+            local = np.searchsorted(nodes, labeled_rows[mine])
             scores[nodes] = self._propagate(gl, graph[nodes][:, nodes], local, codes[mine])
-        alone = ~np.isin(component, component[labeled])
+        alone = ~np.isin(component, component[labeled_rows])[inverse]
         if alone.any():
             warnings.warn(
                 f"{alone.sum()} samples are in components of the kNN graph without a label; "
@@ -133,10 +150,13 @@ class GraphClassifier(ClassifierMixin, BaseEstimator):
                 "n_neighbors.",
                 UserWarning,
             )
-        self.label_scores_ = _check_finite(scores, f"{self.method} learning's scores")
-        self.transduction_ = self.classes_[scores.argmax(1)]
+        _check_finite(scores, f"{self.method} learning's scores")
+        self._pool_labels = self.classes_[scores.argmax(1)]  # one per distinct row
+        self._pool_labels[labeled_rows] = self.classes_[codes]
+        self.label_scores_ = scores[inverse]
+        self.transduction_ = self._pool_labels[inverse]
         self.transduction_[labeled] = y[labeled]
-        self._neighbors = NearestNeighbors(n_neighbors=k).fit(X)
+        self._neighbors = NearestNeighbors(n_neighbors=max(k, 1)).fit(rows)
         return self
 
     def _propagate(self, gl, graph, labeled, codes):
@@ -165,9 +185,10 @@ class GraphClassifier(ClassifierMixin, BaseEstimator):
         proba : ndarray of shape (n_samples, n_classes)
         """
         check_is_fitted(self)
-        X = np.ldexp(validate_data(self, X, dtype=np.float64, reset=False), -self._exponent)
+        X = validate_data(self, flatten_images(self, X, None)[0], dtype=np.float64, reset=False)
+        X = np.ldexp(X, -self._exponent)
         neighbors = self._neighbors.kneighbors(X, return_distance=False)
-        votes = np.searchsorted(self.classes_, self.transduction_)[neighbors]
+        votes = np.searchsorted(self.classes_, self._pool_labels)[neighbors]
         counts = np.stack([(votes == c).sum(1) for c in range(len(self.classes_))], axis=1)
         return counts / counts.sum(1, keepdims=True)
 
@@ -200,7 +221,9 @@ class PseudoLabelClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
     (Iscen et al. 2019): the relabeler propagates ``y`` over the first classifier's own
     features (its ``transform``), and a fresh classifier is trained on those labels. NaN or
     infinity in the labeler's labels or class scores, or in the classifier's predictions,
-    raises a ``ValueError`` rather than becoming a label.
+    raises a ``ValueError`` rather than becoming a label. Image-shaped ``X``, ``(n, H, W)`` or
+    ``(n, C, H, W)``, is flattened to rows, as skae's image models do; the labeler and the
+    classifier see the rows (give a :class:`~skae.CNNClassifier` its ``image_shape``).
 
     Parameters
     ----------
@@ -262,6 +285,14 @@ class PseudoLabelClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         "keep": [Interval(Real, 0, 1, closed="right")],
         "relabeler": [HasMethods(["fit"]), None],
     }
+    _expects_pixels = True  # image-shaped X is flattened, as skae's image models do
+
+    def _validate(self, X, *y, reset=False):
+        """``X`` (and ``y``) as ``validate_data`` gives them, image-shaped ``X`` flattened."""
+        X, found = flatten_images(self, X, None if reset else self._image_shape)
+        if reset:
+            self._image_shape = found
+        return validate_data(self, X, *y, reset=reset)
 
     def __init__(self, labeler, classifier, keep=1.0, relabeler=None):
         self.labeler = labeler
@@ -275,7 +306,7 @@ class PseudoLabelClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : array-like of shape (n_samples, n_features) or images (n_samples, [C,] H, W)
             All samples, labeled and unlabeled.
         y : array-like of shape (n_samples,)
             Labels; ``-1`` marks an unlabeled sample.
@@ -284,7 +315,7 @@ class PseudoLabelClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         -------
         self : PseudoLabelClassifier
         """
-        X, y = validate_data(self, X, y)
+        X, y = self._validate(X, y, reset=True)
         check_classification_targets(y)
         if self.relabeler is not None and not hasattr(self.classifier, "transform"):
             raise ValueError(
@@ -316,14 +347,14 @@ class PseudoLabelClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : array-like of shape (n_samples, n_features) or images (n_samples, [C,] H, W)
 
         Returns
         -------
         y : ndarray of shape (n_samples,)
         """
         check_is_fitted(self)
-        y = self.classifier_.predict(validate_data(self, X, reset=False))
+        y = self.classifier_.predict(self._validate(X))
         return _check_finite(y, f"{type(self.classifier_).__name__}'s predictions")
 
     @available_if(lambda self: hasattr(self.classifier, "predict_proba"))
@@ -332,14 +363,14 @@ class PseudoLabelClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : array-like of shape (n_samples, n_features) or images (n_samples, [C,] H, W)
 
         Returns
         -------
         proba : ndarray of shape (n_samples, n_classes)
         """
         check_is_fitted(self)
-        proba = self.classifier_.predict_proba(validate_data(self, X, reset=False))
+        proba = self.classifier_.predict_proba(self._validate(X))
         return _check_finite(proba, f"{type(self.classifier_).__name__}'s probabilities")
 
 
@@ -368,13 +399,23 @@ def _surest(scores, labels, keep, name):
     return surest
 
 
+def _unique_rows(X):
+    """The distinct rows of ``X`` in order of first occurrence, and each row's index among them."""
+    _, first, inverse = np.unique(X, axis=0, return_index=True, return_inverse=True)
+    rank = np.empty(len(first), dtype=int)
+    rank[np.argsort(first)] = np.arange(len(first))
+    return X[np.sort(first)], rank[inverse.ravel()]
+
+
 def _knn_graph(gl, X, k):
-    """graphlearning's symmetric Gaussian kNN weights, exact duplicates weighing 1.
+    """graphlearning's symmetric Gaussian kNN weights, neighbours at distance 0 weighing 1.
 
     graphlearning's ``weightmatrix.knn`` scales each row by the squared distance to the
-    ``k``-th neighbour: 0/0 for a point with ``k`` exact duplicates (NaN, then every label is
-    class 0). There every neighbour is at distance 0, where the kernel is 1.
+    ``k``-th neighbour: 0/0 (NaN) when that is 0. The rows are distinct, but a distance may
+    still underflow to 0; there the kernel is 1.
     """
+    if len(X) == 1:  # no neighbour to search for
+        return sparse.csr_matrix((1, 1))
     ind, dist = gl.weightmatrix.knnsearch(X, k + 1)  # self included
     squared = dist**2
     radius = squared[:, -1:]
