@@ -85,7 +85,8 @@ TRAINING_OPTIONS_DOC = """\
         starting over. Training settings changed by ``set_params`` in between (``lr``,
         ``weight_decay``, ``momentum``, ``batch_size``, loss weights, callbacks...) apply from
         then on; changing the network (its sizes, ``dropout``, ``optimizer``, ``device``) is
-        an error.
+        an error that sets the trained value back (equal values such as ``[8]`` for ``(8,)``,
+        or the ``image_shape`` that ``None`` resolved to, are no change).
     verbose : int, default=0
         ``1`` prints skorch's table of losses after each epoch; ``2`` shows one progress
         bar over the epochs, with the time left and the latest loss.
@@ -287,14 +288,19 @@ class TorchEstimator(BaseEstimator):
         if trained is None:  # saved before skae recorded them
             return
         params = self.get_params(deep=False)
-        changed = {k for k, v in params.items() if not _same(v, trained.get(k, v))}
+        changed = {
+            k for k, v in params.items()
+            if not _same(self._as_trained(k, v), self._as_trained(k, trained.get(k, v)))
+        }  # fmt: skip
         fixed = [k for k in self._fixed_when_warm if k in changed]
-        if fixed:
+        if fixed:  # restored, so that get_params, clone and pickles describe the network
+            self.set_params(**{k: trained[k] for k in fixed})
             was = ", ".join(f"{k}={trained[k]!r}" for k in fixed)
             raise ValueError(
                 f"warm_start cannot change {', '.join(fixed)} of a trained "
-                f"{type(self).__name__} (trained with {was}): set it back, or fit from "
-                "scratch (warm_start=False)."
+                f"{type(self).__name__}: set back to {was}, as trained; to train with "
+                f"{', '.join(f'{k}={params[k]!r}' for k in fixed)}, fit from scratch "
+                "(warm_start=False)."
             )
         self._optimizer_params()  # momentum with Adam is an error here too
         for name in changed & {"batch_size", "clip_grad_norm", "sparsity", "noise", "beta"}:
@@ -311,6 +317,13 @@ class TorchEstimator(BaseEstimator):
             net.train_split, net.verbose = self._train_split(), int(self.verbose == 1)
             net.callbacks = self._callbacks()
             net.initialize_callbacks()
+
+    def _as_trained(self, name, value):
+        """A parameter's value as the network sees it: sequences as tuples, and
+        ``image_shape=None`` as the shape it resolved to (``image_shape_``)."""
+        if name == "image_shape" and value is None:
+            return getattr(self, "image_shape_", None)
+        return tuple(value) if isinstance(value, (list, tuple, np.ndarray)) else value
 
     def _group_lrs(self):
         """The learning rate of each of the optimizer's parameter groups."""

@@ -113,7 +113,8 @@ def fit_batched(estimators, X, y, indices, *, verbose=0):
     estimators : list of SoftmaxClassifier or CNNClassifier
         Unfitted estimators (see :func:`batchable`); they are fitted in place.
     X : array-like of shape (n_samples, n_features)
-        Training data shared by all models.
+        Training data shared by all models; image models also take images, flattened as
+        their ``fit`` flattens them.
     y : array-like of shape (n_samples,)
         Labels.
     indices : list of array-like of int
@@ -168,11 +169,17 @@ def train_batched(fits, X, verbose=0):
         start = time.perf_counter()
         device = torch.device(fits[members[0]].estimator.device)
         if X_shared is None or X_shared.device != device:
-            X_shared = as_tensor(np.asarray(X, dtype=np.float32)).to(device)
+            X_shared = as_tensor(_rows_of(X)).to(device)
         _train_group([fits[i] for i in members], X_shared, verbose)
         steps = np.array([-(-len(fits[i].rows) // fits[i].estimator.batch_size) for i in members])
         seconds[members] = (time.perf_counter() - start) * steps / steps.sum()
     return seconds
+
+
+def _rows_of(X):
+    """``X`` as float32 rows: images (checked by ``prepare``) flattened as ``fit`` does."""
+    X = np.asarray(X, dtype=np.float32)
+    return X.reshape(len(X), -1)
 
 
 def _schedule(estimator, net):

@@ -78,7 +78,8 @@ def flatten_images(estimator, X, image_shape):
 
     An image model takes images of shape ``(n, H, W)`` or ``(n, C, H, W)``, checked against
     its ``(C, H, W)`` ``image_shape`` (``None``: any); returns the flat rows and the images'
-    ``(C, H, W)``. Any other array of more than 2 dimensions is an error saying how to flatten.
+    ``(C, H, W)``. Any other array of more than 2 dimensions is an error saying how to flatten;
+    one that looks channels last (last axis 1, 3 or 4, second axis not) says to transpose.
     """
     ndim = X.ndim if hasattr(X, "ndim") else np.asarray(X).ndim  # array-likes may refuse np.ndim
     if ndim <= 2:
@@ -91,6 +92,12 @@ def flatten_images(estimator, X, image_shape):
         raise ValueError(
             f"{name} takes a 2-D array (n_samples, n_features){takes}; X has shape "
             f"{shape}: {flatten}."
+        )
+    if ndim == 4 and shape[3] in (1, 3, 4) and shape[1] not in (1, 3, 4):
+        raise ValueError(
+            f"X has shape {shape}, channels last (n, H, W, C), but {name} takes images "
+            "channels first (n, C, H, W): pass X.transpose(0, 3, 1, 2) (already channels "
+            f"first: X.reshape(len(X), -1) and image_shape={shape[1:]})."
         )
     found = tuple(shape[1:]) if ndim == 4 else (1, *shape[1:])
     if image_shape is not None and found != tuple(image_shape):

@@ -89,7 +89,7 @@ def learning_curve(
         A :class:`~skae.SoftmaxClassifier`, :class:`~skae.CNNClassifier`, or a ``Pipeline``
         ending in one after fixed steps, to batch; anything else, as in scikit-learn.
     X : array-like of shape (n_samples, n_features)
-        Training data.
+        Training data; image models take images too, as their ``fit`` does.
     y : array-like of shape (n_samples,)
         Labels.
     groups, train_sizes, cv, scoring, exploit_incremental_learning, n_jobs, pre_dispatch, \
@@ -181,7 +181,7 @@ def validation_curve(
     estimator : estimator
         See :func:`learning_curve`.
     X : array-like of shape (n_samples, n_features)
-        Training data.
+        Training data; image models take images too, as their ``fit`` does.
     y : array-like of shape (n_samples,)
         Labels.
     param_name : str

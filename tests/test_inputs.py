@@ -137,26 +137,45 @@ def test_image_shaped_input_is_flattened(fitted, name, method, shape):
 
 
 def test_image_shape_none_is_taken_from_image_shaped_input():
-    images = RNG.random((6, 2, 8, 4), dtype=np.float32)
+    images = RNG.random((6, 2, 4, 8), dtype=np.float32)
     ae = ConvAETransformer(image_shape=None, channels=(2, 2), max_epochs=1).fit(images)
     cnn = CNNClassifier(image_shape=None, channels=(2, 2), max_epochs=1).fit(images, Y[:6])
-    assert ae.image_shape_ == cnn.image_shape_ == (2, 8, 4)
-    assert ae.net_.module_.image_shape == cnn.net_.module_.image_shape == (2, 8, 4)
+    assert ae.image_shape_ == cnn.image_shape_ == (2, 4, 8)
+    assert ae.net_.module_.image_shape == cnn.net_.module_.image_shape == (2, 4, 8)
     np.testing.assert_array_equal(ae.transform(images), ae.transform(images.reshape(6, -1)))
     with pytest.raises(ValueError, match=r"X\.reshape\(len\(X\), -1\)"):
-        ae.transform(images.reshape(6, 2, 4, 8))
+        ae.transform(images.reshape(6, 4, 2, 8))
     untrained_encoder = EncoderClassifier(ConvAETransformer(image_shape=None), max_epochs=1)
-    assert untrained_encoder.fit(images, Y[:6]).image_shape_ == (2, 8, 4)
+    assert untrained_encoder.fit(images, Y[:6]).image_shape_ == (2, 4, 8)
 
 
 @pytest.mark.parametrize("name", ["ae", "vae", "cnn", "encoder"])
-@pytest.mark.parametrize("shape", [(7, 9), (2, 8, 8), (8, 8, 1)])
+@pytest.mark.parametrize("shape", [(7, 9), (2, 8, 8), (4, 4, 4)])
 def test_images_of_another_shape_say_how_to_flatten(fitted, name, shape):
     images = np.zeros((3, *shape), np.float32)
     for call in (fitted[name].predict if name in ("cnn", "encoder") else fitted[name].transform,
                  lambda A: clone(ESTIMATORS[name]).fit(A, Y[:3])):  # fmt: skip
         with pytest.raises(ValueError, match=r"\(1, 8, 8\).*X\.reshape\(len\(X\), -1\)"):
             call(images)
+
+
+@pytest.mark.parametrize("image_shape", [None, (1, 8, 8), (8, 8, 3)])
+@pytest.mark.parametrize("make, shape", [(CNNClassifier, (8, 8, 3)), (CNNClassifier, (8, 8, 1)),
+                                         (ConvAETransformer, (16, 16, 3)),
+                                         (ConvAETransformer, (7, 5, 4))])  # fmt: skip
+def test_channels_last_images_say_to_transpose(make, shape, image_shape):
+    images = RNG.random((6, *shape), dtype=np.float32)
+    estimator = make(image_shape=image_shape, channels=(2, 2), max_epochs=1, random_state=0)
+    y = Y[:6] if make is CNNClassifier else None
+    transpose = r"channels last .* channels first \(n, C, H, W\): pass X\.transpose\(0, 3, 1, 2\) "
+    with pytest.raises(ValueError, match=transpose):
+        clone(estimator).fit(images, y)
+    fitted = clone(estimator).set_params(image_shape=None).fit(images.transpose(0, 3, 1, 2), y)
+    assert fitted.image_shape_ == (shape[2], *shape[:2])  # channels first, as told
+    with pytest.raises(ValueError, match=transpose):
+        (fitted.predict if y is not None else fitted.transform)(images)
+    flat = clone(estimator).set_params(image_shape=shape).fit(images.reshape(6, -1), y)
+    assert flat.image_shape_ == shape  # the way out for channels-first images of that shape
 
 
 def test_non_image_estimators_and_5d_arrays_say_how_to_flatten(fitted):

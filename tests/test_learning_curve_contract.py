@@ -284,3 +284,19 @@ def test_cnn_with_dropout_matches_sklearn():
     kwargs = dict(train_sizes=[40, 80], cv=3, scoring="neg_log_loss")
     (got, _), (expected, _) = both("learning_curve", cnn, X, Y, **kwargs)
     assert_same_results(got, expected)
+
+
+@pytest.mark.parametrize("image_shape", [(1, 8, 8), None])
+@pytest.mark.parametrize("shape", [(8, 8), (1, 8, 8), (2, 4, 8)])
+def test_image_shaped_x_gives_sklearns_curves(shape, image_shape):
+    """Images are flattened as ``fit`` flattens them; ``None`` resolves from their shape."""
+    images = X[:60, :64].reshape(-1, *shape)  # (2, 4, 8): None must not infer (1, 8, 8)
+    if image_shape is not None and len(shape) == 3:
+        image_shape = shape
+    cnn = CNNClassifier(image_shape=image_shape, channels=(4, 4), max_epochs=1, random_state=0)
+    (got, warned), (expected, _) = both("learning_curve", cnn, images, Y[:60], cv=3)
+    assert_same_results(got, expected)
+    assert not warned and not np.isnan(got[2]).any()
+    kwargs = dict(param_name="lr", param_range=[1e-3, 1e-2], cv=3)
+    (got, _), (expected, _) = both("validation_curve", cnn, images, Y[:60], **kwargs)
+    assert_same_results(got, expected)

@@ -308,12 +308,36 @@ def test_warm_start_refuses_to_change_the_network(estimator, change):
     model = clone(estimator).set_params(max_epochs=1, warm_start=True, random_state=0).fit(X, y)
     name, value = next(iter(change.items()))
     trained = model.get_params()[name]
-    with pytest.raises(ValueError, match=f"warm_start cannot change {name} of a trained .* "
-                       rf"\(trained with {name}="):  # fmt: skip
+    with pytest.raises(ValueError, match=f"warm_start cannot change {name} of a trained .*: "
+                       rf"set back to {name}=.*, as trained; to train with {name}="):  # fmt: skip
         model.set_params(**change).fit(X, y)
     assert model.n_epochs_ == 1
-    model.set_params(**{name: trained}).fit(X, y)  # set back: training goes on
+    assert model.get_params()[name] is trained  # set back: get_params describes the network
+    for copied in (clone(model), pickle.loads(pickle.dumps(model))):
+        assert repr(copied.get_params()[name]) == repr(trained)
+    model.fit(X, y)  # training goes on
     assert model.n_epochs_ == 2
+
+
+@pytest.mark.parametrize(
+    "estimator, change",
+    [
+        (SoftmaxClassifier(hidden_units=(8,)), {"hidden_units": [8]}),
+        (ConvAETransformer(channels=(4, 2)), {"channels": [4, 2]}),
+        (CNNClassifier(image_shape=None, channels=(2, 2)), {"image_shape": (1, 28, 28)}),
+        (CNNClassifier(image_shape=(1, 28, 28), channels=(2, 2)), {"image_shape": None}),
+        (ConvAETransformer(image_shape=None, channels=(4, 2)), {"image_shape": [1, 28, 28]}),
+    ],
+    ids=lambda v: "-".join(f"{k}={v[k]}" for k in v) if isinstance(v, dict) else type(v).__name__,
+)
+def test_warm_start_takes_equal_values_of_the_network(estimator, change):
+    """A list for a tuple, or the image shape that ``None`` resolved to, is no change."""
+    y = None if isinstance(estimator, ConvAETransformer) else Y
+    model = clone(estimator).set_params(max_epochs=1, warm_start=True, random_state=0).fit(X, y)
+    ((name, value),) = change.items()
+    model.set_params(**change).fit(X, y)  # goes on training, the value kept as set
+    assert model.n_epochs_ == 2 and model.get_params()[name] is value
+    assert getattr(model, "image_shape_", (1, 28, 28)) == (1, 28, 28)
 
 
 def test_score_samples_and_score_are_computed_per_batch(monkeypatch):
