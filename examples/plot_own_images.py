@@ -54,7 +54,7 @@ for ax, image, label in zip(axes, data.images[::150], data.target[::150]):
 # Run the study
 # -------------
 # A profile is a dataclass: label budgets per class, draws, epochs (the autoencoder's 200
-# epochs over the 1 557 pool images, unlabeled and labeled, take seconds on 8x8 images).
+# epochs over the 1 557 pool images, unlabeled and labeled: about 15 s on 2 idle cores).
 # From the shell: ``skae few-labels --dataset my_digits --profile quick --out results/mine``.
 profile = FewLabelsProfile(
     labels_per_class=(5, 20), n_draws=2, ae_epochs=200, ae_pixels=0, epochs=30

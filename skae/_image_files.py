@@ -27,8 +27,15 @@ def read_image_folder(root, *, image_size=None):
     if not root.is_dir():
         raise ValueError(f"{root} is not a folder.")
     trees = {"": root / "train" if (root / "train").is_dir() else root}
-    if (root / "test").is_dir() and trees[""] != root:
+    if (root / "test").is_dir():
+        if trees[""] == root:
+            raise ValueError(f"{root} has a test/ folder but no train/ folder beside it.")
         trees["_test"] = root / "test"
+    beside = sorted(
+        p.name for p in root.iterdir() if p.is_dir() and p.name not in ("train", "test")
+    )
+    if trees[""] != root and beside:
+        raise ValueError(f"{root} has train/ and also the folders {beside}: put classes in train/.")
     classes = _class_names(trees[""])
     listed = {suffix: _list_images(tree, classes) for suffix, tree in trees.items()}
     files = [path for paths, _ in listed.values() for path in paths]
@@ -81,6 +88,12 @@ def _open(path):
 
 def _one_mode(pictures, root):
     modes = Counter(picture.mode for picture in pictures)
+    deep = sorted(set(modes) & {"I", "I;16", "I;16B", "I;16L", "F"})
+    if deep:  # Pillow's 8-bit conversion clips these: white or black images, silently
+        raise ValueError(
+            f"Images under {root} have {deep} pixels (16-bit or float); skae reads 8-bit images "
+            "(L, RGB, RGBA, P): convert them, or save X scaled to [0, 1] in a .npz file."
+        )
     mode = "L" if set(modes) <= {"1", "L", "LA"} else "RGB"
     if set(modes) != {mode}:
         warnings.warn(
@@ -116,8 +129,8 @@ def _chw(pixels):
 def read_npz(path):
     """``X`` (and ``X_test``) of a ``.npz`` file as (n, C, H, W), with ``y`` (and ``y_test``).
 
-    ``X`` may be (n, H, W), (n, H, W, C) (NumPy/Pillow order; C in 1, 3, 4) or (n, C, H, W)
-    (torch order, when the last axis cannot be channels); uint8 0-255 or float in [0, 1].
+    ``X`` may be (n, H, W), (n, H, W, C) (NumPy/Pillow order: a last axis of 1, 3 or 4) or
+    (n, C, H, W) (torch order: any other last axis); uint8 0-255 or float in [0, 1].
     """
     with np.load(path, allow_pickle=False) as archive:
         arrays = dict(archive)
@@ -142,7 +155,7 @@ def read_npz(path):
 def _npz_images(X, where):
     if X.ndim == 3:
         X = X[:, None]
-    elif X.ndim == 4 and (X.shape[3] in (1, 3, 4) or X.shape[1] not in (1, 3, 4)):
+    elif X.ndim == 4 and X.shape[3] in (1, 3, 4):  # (n, H, W, C), NumPy's and Pillow's order
         X = X.transpose(0, 3, 1, 2)
     elif X.ndim != 4:
         raise ValueError(

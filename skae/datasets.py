@@ -222,7 +222,7 @@ def load_dataset(name_or_path, *, data_home=None, image_size=None):
         - a ``.npz`` file with ``X`` as (n, H, W), (n, H, W, C) or (n, C, H, W), uint8 0-255
           or float in [0, 1], ``y`` (n,) with -1 for unlabeled images, and optionally
           ``X_test`` and ``y_test``. A 4-D ``X`` whose last axis has 1, 3 or 4 entries is read
-          as (n, H, W, C), NumPy's and Pillow's order.
+          as (n, H, W, C), NumPy's and Pillow's order; any other as (n, C, H, W).
     data_home : str or path-like, default=None
         Folder holding ``MNIST/`` and ``FashionMNIST/`` (``None``: ``SKAE_DATA``, else
         scikit-learn's data home).

@@ -134,3 +134,23 @@ def test_missing_mnist_names_the_offline_way(tmp_path, monkeypatch):
     monkeypatch.setattr("torchvision.datasets.MNIST.mirrors", [])  # no download attempt
     with pytest.raises(OSError, match="digits"):
         load_dataset("mnist", data_home=tmp_path)
+
+
+def test_deep_images_and_misplaced_folders_are_refused(tmp_path):
+    write_folder(tmp_path / "deep", mode="L")
+    Image.fromarray(np.full((4, 5), 60000, np.uint16)).save(tmp_path / "deep" / "cat" / "16.png")
+    with pytest.raises(ValueError, match="16-bit or float"):
+        load_dataset(tmp_path / "deep")  # Pillow's 8-bit conversion would make it white
+    write_folder(tmp_path / "only_test" / "test")
+    with pytest.raises(ValueError, match="test/ folder but no train/"):
+        load_dataset(tmp_path / "only_test")
+    write_folder(tmp_path / "both" / "train")
+    write_folder(tmp_path / "both", classes=("bird",))
+    with pytest.raises(ValueError, match=r"also the folders \['bird'\]"):
+        load_dataset(tmp_path / "both")
+
+
+def test_npz_with_2_channels_first_is_chw(tmp_path):
+    chw = np.random.default_rng(0).integers(0, 256, (4, 2, 8, 8), dtype=np.uint8)
+    np.savez(tmp_path / "two.npz", X=chw, y=np.array([0, 1, 0, 1]))
+    np.testing.assert_array_equal(load_dataset(tmp_path / "two.npz").images, chw / np.float32(255))

@@ -222,3 +222,16 @@ def test_a_changed_data_set_reruns_its_cells(tmp_path):
     ]
     assert len(cells) == 2 * len(first) * 2 and len(second) == len(first)  # all ran again
     assert len({cell["sha256"] for cell in cells}) == 2
+
+
+def test_changed_labels_rerun_and_one_train_size_draws_its_figures(tmp_path):
+    rng = np.random.default_rng(3)
+    X, y = tinted_images(rng, 75, n_classes=3, size=8)  # 60 labeled train images: one size
+    path = tmp_path / "set.npz"
+    np.savez(path, X=X, y=y)
+    args = {"out": tmp_path / "out", "dataset": path, "pipelines": ["cnn"], "verbose": 0}
+    first = run_learning_curve("tiny", figures=True, **args)
+    assert [row["train_size"] for row in first] == [40]
+    np.savez(path, X=X, y=rng.permutation(y))  # same pixels, other labels
+    second = run_learning_curve("tiny", **args)
+    assert second[0]["sha256"] != first[0]["sha256"]  # ran again on the new labels

@@ -31,11 +31,13 @@ class StudyData:
     test_source: str  # where the test images come from, stated in the outputs
     source: str = ""  # the source's name ("mnist"): its published numbers, its seed design
     inputs: str = "unit"  # "unit": pixels in [0, 1]; else how they were standardized
-    fingerprint: str = field(init=False)  # hash of the pool's pixels: the cache key's data
+    fingerprint: str = field(init=False)  # hash of the pool's pixels: autoencoders' cache key
+    content: str = field(init=False)  # hash of pixels and labels of pool and test: the cells'
 
     def __post_init__(self):
-        digest = hashlib.sha256(np.ascontiguousarray(self.X).data).hexdigest()[:16]
-        object.__setattr__(self, "fingerprint", digest)
+        object.__setattr__(self, "fingerprint", _hash(self.X))
+        arrays = (self.X, self.y, self.X_test, self.y_test)
+        object.__setattr__(self, "content", _hash(*arrays))
 
     @property
     def title(self):
@@ -68,6 +70,7 @@ class StudyData:
             "test_source": self.test_source,
             "inputs": self.inputs,
             "sha256": self.fingerprint,
+            "content_sha256": self.content,
         }
 
     def labeled_draw(self, n_labels, draw):
@@ -105,8 +108,11 @@ def labeled_draw(y, n_labels, draw):
     )
 
 
-def _hash(array):
-    return hashlib.sha256(np.ascontiguousarray(array).data).hexdigest()[:16]
+def _hash(*arrays):
+    digest = hashlib.sha256()
+    for array in arrays:
+        digest.update(np.ascontiguousarray(array).data)
+    return digest.hexdigest()[:16]
 
 
 def _first(n, n_kept, name):

@@ -265,8 +265,12 @@ def run_few_labels(
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     with locked(out):
-        CellLog(out / "runs.jsonl").append(environment(device, profile=asdict(profile)))
         descriptions = _describe_datasets(out, data)
+        CellLog(out / "runs.jsonl").append(
+            environment(
+                device, profile=asdict(profile), datasets=[d.describe() for d in data.values()]
+            )
+        )
         log = CellLog(out / "cells.jsonl")
         done = {
             _key(cell): cell
@@ -319,9 +323,9 @@ def _same_profile(cell, profile):
 
 
 def _same_data(cell, data):
-    """Whether ``cell``'s data set still has the pixels it was computed on (when it says)."""
+    """Whether ``cell``'s data set still has the images and labels it was computed on."""
     loaded = data.get(cell["dataset"])
-    return loaded is None or cell.get("sha256", loaded.fingerprint) == loaded.fingerprint
+    return loaded is None or cell.get("sha256", loaded.content) == loaded.content
 
 
 def _describe_datasets(out, data):
@@ -405,7 +409,7 @@ def _run(cell, data, encoders, profile, device):
         accuracy = float(model.score(X_test, y_test))
     return {
         **cell,
-        "sha256": data.fingerprint,
+        "sha256": data.content,
         "accuracy": accuracy,
         "fit_time": time.perf_counter() - start,
         "transductive": method.transductive,

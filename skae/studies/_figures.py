@@ -77,7 +77,7 @@ def save_study_figures(
             autoencoders[name], X, title=title
         )
     pipelines = {row["pipeline"] for row in rows}
-    if "cnn" in pipelines:
+    if "cnn" in pipelines and len({row["train_size"] for row in rows}) > 1:  # a curve
         figures["cnn_train_test"] = plots.plot_cnn_train_test(rows)
     for name in sorted(pipelines):
         if any(row["pipeline"] == name and row["loss_curve"] for row in rows):

@@ -415,7 +415,7 @@ def run_learning_curve(
 def _run_cells(models, profile, data, out, run, n_jobs, max_cells, kept, verbose):
     """Run the unfinished cells, logging each as it ends; return all finished cells."""
     log = CellLog(out / "cells.jsonl")
-    dataset, sha256 = run["dataset"]["name"], run["dataset"]["sha256"]
+    dataset, sha256 = run["dataset"]["name"], run["dataset"]["content_sha256"]
     done = {  # cells logged before the data set was recorded are MNIST's
         (c["pipeline"], c["train_size"], c["repeat"]): c
         for c in log.read()
