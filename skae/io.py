@@ -1,0 +1,475 @@
+"""Model files that load without running code: skops for the estimators, tensors for weights.
+
+``joblib.load`` unpickles, and unpickling runs whatever code the file names: loading a model
+from someone else is running their program. :func:`dump` writes a zip archive instead:
+
+- ``skae.json``: what the file is (format version, library versions, number of nets);
+- ``estimator.skops``: the estimators, pipelines and scikit-learn objects in skops' format,
+  each fitted skae estimator's skorch net (``net_``) left out and replaced by its number;
+- ``nets/<i>.pt``: that net's module, optimizer and criterion state dicts (``torch.save``),
+  read back with ``torch.load(weights_only=True)``, which builds tensors and nothing else;
+- ``nets/<i>.json``: that net's training history.
+
+:func:`load` refuses a file that names any type outside :data:`TRUSTED_TYPES` (skae's
+estimators, the torch types their parameters may hold; skops itself trusts scikit-learn's
+estimators and numpy's types) and the caller's ``trusted``, before building anything from
+it. Then each net is rebuilt from its estimator's parameters, as ``fit`` builds it, and
+its weights, optimizer state and history are put back.
+"""
+
+import io
+import json
+import warnings
+import zipfile
+from contextlib import contextmanager
+
+import numpy as np
+import sklearn
+import torch
+from sklearn.base import BaseEstimator
+from skorch.exceptions import DeviceWarning
+from skorch.history import History
+
+from . import __version__
+from ._autoencoder import ConvAETransformer, VAETransformer
+from ._base import TorchEstimator
+from ._classifiers import CNNClassifier, SoftmaxClassifier
+from ._encoder_classifier import EncoderClassifier
+from .semi_supervised import GraphClassifier, PseudoLabelClassifier
+
+__all__ = ["TRUSTED_TYPES", "UntrustedTypesError", "dump", "load"]
+
+FORMAT, FORMAT_VERSION = "skae.io", 1
+MANIFEST, ESTIMATOR = "skae.json", "estimator.skops"
+NET_KEY = "_skae_io_net"  # in place of net_ in estimator.skops: the net's number
+
+
+def _type_name(cls):
+    return f"{cls.__module__}.{cls.__qualname__}"
+
+
+_ESTIMATORS = (
+    ConvAETransformer,
+    VAETransformer,
+    SoftmaxClassifier,
+    CNNClassifier,
+    EncoderClassifier,
+    GraphClassifier,
+    PseudoLabelClassifier,
+)
+_OPTIMIZERS = tuple(
+    cls
+    for cls in vars(torch.optim).values()
+    if isinstance(cls, type) and issubclass(cls, torch.optim.Optimizer)
+    and cls is not torch.optim.Optimizer
+)  # fmt: skip
+#: Types :func:`load` trusts beyond skops' own (scikit-learn's estimators, numpy): skae's
+#: estimators, ``torch.device`` (the ``device`` parameter) and torch's optimizer classes
+#: (the ``optimizer`` parameter). Restoring them sets attributes; no method of theirs runs.
+TRUSTED_TYPES = tuple(sorted(map(_type_name, _ESTIMATORS + _OPTIMIZERS + (torch.device,))))
+
+
+class UntrustedTypesError(TypeError):
+    """A model file names types that are not trusted; nothing from it was built.
+
+    Attributes
+    ----------
+    types : list of str
+        The fully qualified names of the untrusted types.
+    """
+
+    def __init__(self, message, types):
+        super().__init__(message)
+        self.types = types
+
+
+def dump(estimator, path):
+    """Save a skae estimator, a pipeline of them or any scikit-learn model to a safe file.
+
+    Unlike ``joblib.dump``, the file can be loaded without running code from it
+    (:func:`load`): the estimators are written in skops' format and the weights as
+    tensors. Fitted or not, CPU or GPU, everything round-trips: parameters, fitted
+    attributes, weights, optimizer state and training history (``warm_start`` and
+    ``partial_fit`` go on as they would have). The state of the skorch callbacks inside
+    the net (an ``EarlyStopping``'s counter) is not saved; they start afresh.
+
+    Parameters
+    ----------
+    estimator : object
+        A skae estimator, a ``Pipeline`` or other scikit-learn object holding skae
+        estimators (``FrozenEstimator``, ``PseudoLabelClassifier``, a search's
+        ``best_estimator_``), or a plain scikit-learn model.
+    path : str, path-like or binary file object
+        Where to write; by convention the name ends in ``.skae``.
+
+    Raises
+    ------
+    TypeError
+        An object that skops cannot write, or a net whose state is not all tensors and
+        plain values (a custom optimizer's state), or training history values that are
+        not numbers, strings or lists of them.
+
+    Warns
+    -----
+    UserWarning
+        When the file names types outside :data:`TRUSTED_TYPES` (skorch callbacks in
+        ``callbacks=``, your own classes): :func:`load` needs them in ``trusted=``.
+
+    See Also
+    --------
+    load : Read the file back.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skae import SoftmaxClassifier
+    >>> from skae.io import dump, load
+    >>> X = np.random.default_rng(0).random((20, 4), dtype=np.float32)
+    >>> y = (X[:, 0] > 0.5).astype(int)
+    >>> clf = SoftmaxClassifier(max_epochs=2, random_state=0).fit(X, y)
+    >>> dump(clf, "clf.skae")
+    >>> bool((load("clf.skae").predict_proba(X) == clf.predict_proba(X)).all())
+    True
+    """
+    sio = _import_skops()
+    nets = []
+    schema = sio.dumps(_without_nets(estimator, {}, nets))
+    _warn_untrusted(sio, schema)
+    manifest = _manifest(len(nets))
+    buffer = io.BytesIO()  # written whole: a failed dump leaves no half-written file
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr(MANIFEST, json.dumps(manifest, indent=1))
+        archive.writestr(ESTIMATOR, schema)
+        for number, net in enumerate(nets):
+            archive.writestr(f"nets/{number}.pt", _state_bytes(net))
+            archive.writestr(f"nets/{number}.json", _history_json(net))
+    if hasattr(path, "write"):
+        path.write(buffer.getvalue())
+    else:
+        with open(path, "wb") as file:
+            file.write(buffer.getvalue())
+
+
+def load(path, *, trusted=None):
+    """Load a model saved by :func:`dump`, running no code from the file.
+
+    The file's types are checked against :data:`TRUSTED_TYPES`, skops' trusted types
+    and ``trusted`` before anything is built; weights are read with
+    ``torch.load(weights_only=True)``. A model trained on a GPU loads on a machine
+    without one: its weights are mapped to the CPU (a ``DeviceWarning`` says so) and its
+    ``device`` parameter is kept, so ``get_params`` is unchanged.
+
+    Parameters
+    ----------
+    path : str, path-like or binary file object
+        A file written by :func:`dump`.
+    trusted : list of str or type, default=None
+        Types to trust beyond skae's and skops' own: ``skops.io.get_untrusted_types``
+        names, such as ``"skorch.callbacks.training.EarlyStopping"`` for a model given
+        ``callbacks=[EarlyStopping()]``. Only list types you have reviewed.
+
+    Returns
+    -------
+    estimator : object
+        The model, as it was dumped.
+
+    Raises
+    ------
+    UntrustedTypesError
+        The file names types that are not trusted; the message lists them. Nothing
+        from the file was built or imported.
+    ValueError
+        The file is not one :func:`dump` wrote (a joblib pickle, a plain skops file), or
+        it is damaged, or it was written by a newer skae.
+    FileNotFoundError
+        No file at ``path``.
+    ImportError
+        skops is not installed (``pip install "skae[io]"``).
+
+    See Also
+    --------
+    dump : Write the file.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skae import ConvAETransformer
+    >>> from skae.io import dump, load
+    >>> X = np.random.default_rng(0).random((10, 64), dtype=np.float32)
+    >>> ae = ConvAETransformer(image_shape=(1, 8, 8), max_epochs=1, random_state=0).fit(X)
+    >>> dump(ae, "ae.skae")
+    >>> loaded = load("ae.skae")
+    >>> loaded
+    ConvAETransformer(image_shape=(1, 8, 8), max_epochs=1, random_state=0)
+    >>> bool((loaded.transform(X) == ae.transform(X)).all())
+    True
+    """
+    sio = _import_skops()
+    name = getattr(path, "name", path)
+    try:
+        archive = zipfile.ZipFile(path)
+    except zipfile.BadZipFile:
+        raise ValueError(_not_skae(name, "not a zip archive (a joblib or pickle file?)")) from None
+    with archive:
+        manifest = _read_manifest(archive, name)
+        schema = archive.read(ESTIMATOR)
+        _check_trusted(sio, schema, trusted, name)
+        estimator = sio.loads(schema, trusted=[*TRUSTED_TYPES, *_type_names(trusted)])
+        _restore_nets(estimator, _NetFiles(archive, manifest["nets"], name), set())
+    return estimator
+
+
+def _import_skops():
+    try:
+        import skops.io
+    except ImportError as error:
+        raise ImportError('skae.io needs skops: pip install "skae[io]".') from error
+    return skops.io
+
+
+def _manifest(n_nets):
+    import skops
+
+    return {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "nets": n_nets,
+        "versions": {
+            "skae": __version__,
+            "torch": torch.__version__,
+            "scikit-learn": sklearn.__version__,
+            "skops": skops.__version__,
+        },
+    }
+
+
+def _not_skae(name, why):
+    return f"{name} is not a model file written by skae.io.dump: {why}."
+
+
+def _read_manifest(archive, name):
+    """``skae.json``, checked: the right format, a version this skae reads."""
+    names = set(archive.namelist())
+    if MANIFEST not in names:
+        hint = "a skops file? Load it with skops.io.load" if "schema.json" in names else ""
+        raise ValueError(_not_skae(name, hint or f"it has no {MANIFEST}"))
+    try:
+        manifest = json.loads(archive.read(MANIFEST))
+        valid = manifest["format"] == FORMAT and isinstance(manifest["nets"], int)
+    except (ValueError, KeyError, TypeError):
+        valid = False
+    if not valid or ESTIMATOR not in names:
+        raise ValueError(_not_skae(name, f"its {MANIFEST} is not skae's, or it is damaged"))
+    if manifest.get("format_version") != FORMAT_VERSION:
+        raise ValueError(
+            f"{name} is a skae.io file of format version {manifest.get('format_version')!r}; "
+            f"this skae ({__version__}) reads version {FORMAT_VERSION}: upgrade skae."
+        )
+    return manifest
+
+
+def _type_names(types):
+    """``trusted`` (None, a name, a type or a list of them) as a list of type names."""
+    if types is None:
+        return []
+    types = [types] if isinstance(types, (str, type)) else types
+    return [t if isinstance(t, str) else _type_name(t) for t in types]
+
+
+def _untrusted(sio, schema, trusted=()):
+    """Names in ``schema`` that neither skops, skae nor ``trusted`` trusts (nothing is built)."""
+    allowed = set(TRUSTED_TYPES) | set(trusted)
+    return [t for t in sio.get_untrusted_types(data=schema) if t not in allowed]
+
+
+def _check_trusted(sio, schema, trusted, name):
+    untrusted = _untrusted(sio, schema, _type_names(trusted))
+    if untrusted:
+        raise UntrustedTypesError(
+            f"{name} asks for types that skae does not trust: {', '.join(untrusted)}. "
+            "Nothing from the file was run. If you know these types and trust the file's "
+            f"author, load it with trusted={untrusted!r}.",
+            untrusted,
+        )
+
+
+def _warn_untrusted(sio, schema):
+    untrusted = _untrusted(sio, schema)
+    if untrusted:
+        warnings.warn(
+            f"The model holds types skae.io.load does not trust by default: "
+            f"{', '.join(untrusted)}; load it with trusted={untrusted!r}.",
+            UserWarning,
+            stacklevel=3,
+        )
+
+
+def _without_nets(obj, memo, nets):
+    """``obj`` with each fitted skae estimator's ``net_`` moved into ``nets``.
+
+    Estimators on the way are shallow copies (``obj`` is unchanged); objects without a
+    net inside are returned as they are. ``memo`` keeps shared objects shared.
+    """
+    if id(obj) in memo:
+        return memo[id(obj)][1]
+    memo[id(obj)] = (obj, obj)  # a cycle back to obj: not expected in estimators
+    if isinstance(obj, BaseEstimator):
+        new = _estimator_without_net(obj, memo, nets)
+    elif type(obj) in (list, tuple):
+        items = [_without_nets(item, memo, nets) for item in obj]
+        new = obj if all(a is b for a, b in zip(items, obj)) else type(obj)(items)
+    elif type(obj) is dict:
+        items = {key: _without_nets(value, memo, nets) for key, value in obj.items()}
+        new = obj if all(items[k] is v for k, v in obj.items()) else items
+    else:
+        new = obj
+    memo[id(obj)] = (obj, new)  # obj kept alive, so that its id is not reused
+    return new
+
+
+def _estimator_without_net(estimator, memo, nets):
+    state = vars(estimator)
+    new_state = {k: _without_nets(v, memo, nets) for k, v in state.items() if k != "net_"}
+    has_net = isinstance(estimator, TorchEstimator) and "net_" in state
+    if not has_net and all(new_state[k] is v for k, v in state.items()):
+        return estimator
+    if has_net:
+        new_state[NET_KEY] = len(nets)
+        nets.append(state["net_"])
+    new = object.__new__(type(estimator))
+    new.__dict__.update(new_state)
+    return new
+
+
+def _state_bytes(net):
+    """The net's state dicts as ``torch.save`` bytes that ``weights_only`` loading reads."""
+    state = {
+        "module": net.module_.state_dict(),
+        "optimizer": net.optimizer_.state_dict(),
+        "criterion": net.criterion_.state_dict(),
+    }
+    buffer = io.BytesIO()
+    torch.save(state, buffer)
+    try:  # refuse now what load would refuse later
+        torch.load(io.BytesIO(buffer.getvalue()), map_location="cpu", weights_only=True)
+    except Exception as error:
+        raise TypeError(
+            f"The state of the {type(net.module_).__name__} net is not all tensors and plain "
+            f"values, so skae.io cannot save it safely ({error}); use joblib.dump."
+        ) from error
+    return buffer.getvalue()
+
+
+def _history_json(net):
+    def plain(value):  # numpy and torch scalars
+        if getattr(value, "ndim", None) == 0:
+            return value.item()
+        raise TypeError(f"the training history holds a {type(value).__name__}, not a number")
+
+    return json.dumps(list(net.history), default=plain)
+
+
+class _NetFiles:
+    """Reads net number ``i``'s state and history from an open archive."""
+
+    def __init__(self, archive, n_nets, name):
+        self.archive, self.n_nets, self.name = archive, n_nets, name
+
+    def read(self, number):
+        if not (isinstance(number, int) and 0 <= number < self.n_nets):
+            raise ValueError(_not_skae(self.name, f"it refers to a missing net {number!r}"))
+        try:
+            raw_state = self.archive.read(f"nets/{number}.pt")
+            history = json.loads(self.archive.read(f"nets/{number}.json"))
+        except KeyError as error:
+            raise ValueError(_not_skae(self.name, f"{error.args[0]}")) from None
+        state = torch.load(io.BytesIO(raw_state), map_location="cpu", weights_only=True)
+        return state, history
+
+
+def _restore_nets(obj, files, seen):
+    """Rebuild the net of every estimator in ``obj``, inner ones first (an
+    ``EncoderClassifier`` is built from its autoencoder's net)."""
+    if id(obj) in seen:
+        return
+    seen.add(id(obj))
+    if isinstance(obj, BaseEstimator):
+        children = list(vars(obj).values())
+    elif type(obj) in (list, tuple):
+        children = obj
+    elif type(obj) is dict:
+        children = list(obj.values())
+    else:
+        return
+    for child in children:
+        _restore_nets(child, files, seen)
+    if isinstance(obj, BaseEstimator) and NET_KEY in vars(obj):
+        number = vars(obj).pop(NET_KEY)
+        if not isinstance(obj, TorchEstimator):
+            raise ValueError(_not_skae(files.name, f"a {type(obj).__name__} cannot have a net"))
+        obj.net_ = _rebuild_net(obj, *files.read(number))
+
+
+def _rebuild_net(estimator, state, history):
+    """``estimator``'s net as its last fit built it, with the saved state put back."""
+    device = _usable_device(estimator.device)
+    with _global_rng_untouched(), _trained_params(estimator, device=device):
+        net = _unfitted_net(estimator)
+        estimator._initialize_net(net)  # random weights, overwritten below
+    net.module_.load_state_dict(state["module"])
+    net.optimizer_.load_state_dict(state["optimizer"])
+    net.criterion_.load_state_dict(state["criterion"])
+    net.history = History(history)
+    return net
+
+
+def _unfitted_net(estimator):
+    """The skorch net ``fit`` builds for ``estimator`` (whose fitted attributes are set)."""
+    build = getattr(estimator, "_build_net", None)
+    if build is not None:  # the autoencoders
+        return build()
+    # NeuralClassifier._prepare_fit's net, from classes_ and n_features_in_
+    return estimator._net(
+        estimator._module_class(),
+        criterion=torch.nn.CrossEntropyLoss,
+        clip_grad_norm=estimator.clip_grad_norm,
+        **estimator._module_params(estimator.n_features_in_, len(estimator.classes_)),
+    )
+
+
+def _usable_device(device):
+    """``device``, or the CPU with a ``DeviceWarning`` when it is a GPU this machine lacks."""
+    if torch.device(device).type == "cuda" and not torch.cuda.is_available():
+        warnings.warn(
+            f"The model was trained on device={device!r}, which this machine does not have: "
+            "its weights are loaded on the CPU.",
+            DeviceWarning,
+            stacklevel=5,
+        )
+        return "cpu"
+    return device
+
+
+@contextmanager
+def _trained_params(estimator, **overrides):
+    """Set the parameters the net was trained with (``set_params`` may have changed some
+    since), then the current ones back."""
+    current = estimator.get_params(deep=False)
+    trained = getattr(estimator, "_trained_params", None) or current
+    for key in current:
+        setattr(estimator, key, overrides.get(key, trained.get(key, current[key])))
+    try:
+        yield
+    finally:
+        for key, value in current.items():
+            setattr(estimator, key, value)
+
+
+@contextmanager
+def _global_rng_untouched():
+    """Loading draws the throwaway initial weights without moving the caller's RNGs."""
+    numpy_state = np.random.get_state()
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(0)
+        yield
+    np.random.set_state(numpy_state)
