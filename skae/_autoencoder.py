@@ -207,6 +207,7 @@ class ConvAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Torch
         validation_fraction=None,
         patience=None,
         device="cpu",
+        precision="float32",
         random_state=None,
         callbacks=None,
         warm_start=False,
@@ -227,6 +228,7 @@ class ConvAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Torch
         self.validation_fraction = validation_fraction
         self.patience = patience
         self.device = device
+        self.precision = precision
         self.random_state = random_state
         self.callbacks = callbacks
         self.warm_start = warm_start
@@ -550,6 +552,7 @@ class VAETransformer(ConvAETransformer):
         validation_fraction=None,
         patience=None,
         device="cpu",
+        precision="float32",
         random_state=None,
         callbacks=None,
         warm_start=False,
@@ -569,6 +572,7 @@ class VAETransformer(ConvAETransformer):
         self.validation_fraction = validation_fraction
         self.patience = patience
         self.device = device
+        self.precision = precision
         self.random_state = random_state
         self.callbacks = callbacks
         self.warm_start = warm_start

@@ -32,6 +32,7 @@ from tqdm.auto import tqdm
 
 from ._base import TorchEstimator, as_tensor, seeded
 from ._classifiers import CNNClassifier, SoftmaxClassifier
+from ._precision import autocast
 
 ADAM_BETAS, ADAM_EPS = (0.9, 0.999), 1e-8  # torch.optim.Adam's defaults, as a lone fit uses
 
@@ -185,7 +186,7 @@ def _rows_of(X):
 def _schedule(estimator, net):
     """What models must share to train together: architecture and training schedule."""
     module = sorted((k, repr(v)) for k, v in net.get_params().items() if k.startswith("module__"))
-    settings = ("batch_size", "max_epochs", "optimizer", "momentum", "clip_grad_norm")
+    settings = ("batch_size", "max_epochs", "optimizer", "momentum", "clip_grad_norm", "precision")
     return (
         type(estimator),
         str(estimator.device),
@@ -221,8 +222,9 @@ def _train_group(members, X, verbose):
                 counts = (sizes[:k] - s * batch_size).clamp(max=batch_size)
                 views = {name: p[:k].detach().requires_grad_() for name, p in params.items()}
                 masks = _dropout_masks(dropouts, models[:k], counts, batch_size)
-                logits = forward({**views, **masks}, X[rows[:k, batch]])  # (k, batch, classes)
-                target = labels[:k, batch]
+                with autocast(first.precision, device):
+                    logits = forward({**views, **masks}, X[rows[:k, batch]])  # (k, batch, classes)
+                logits, target = logits.float(), labels[:k, batch]
                 loss = F.cross_entropy(logits.flatten(0, 1), target.flatten(), reduction="none")
                 in_batch = torch.arange(target.shape[1], device=device) < counts[:, None]
                 losses = (loss.view_as(target) * in_batch).sum(1) / counts  # each model's mean

@@ -191,7 +191,8 @@ class NeuralClassifier(ClassifierMixin, TorchEstimator):
         return self._from_logits(lambda logits: logits.log_softmax(dim=1), X)
 
     def _from_logits(self, fn, X):
-        return self._from_module(lambda module, x: fn(module(x)), X)
+        # softmax in float32 (autocast keeps it in bfloat16 on CPUs: 3 significant digits)
+        return self._from_module(lambda module, x: fn(module(x).float()), X)
 
     def _from_module(self, fn, X):
         check_is_fitted(self)
@@ -265,6 +266,7 @@ class SoftmaxClassifier(NeuralClassifier):
         validation_fraction=None,
         patience=None,
         device="cpu",
+        precision="float32",
         random_state=None,
         callbacks=None,
         warm_start=False,
@@ -281,6 +283,7 @@ class SoftmaxClassifier(NeuralClassifier):
         self.validation_fraction = validation_fraction
         self.patience = patience
         self.device = device
+        self.precision = precision
         self.random_state = random_state
         self.callbacks = callbacks
         self.warm_start = warm_start
@@ -356,6 +359,7 @@ class CNNClassifier(ClassNamePrefixFeaturesOutMixin, TransformerMixin, NeuralCla
         validation_fraction=None,
         patience=None,
         device="cpu",
+        precision="float32",
         random_state=None,
         callbacks=None,
         warm_start=False,
@@ -374,6 +378,7 @@ class CNNClassifier(ClassNamePrefixFeaturesOutMixin, TransformerMixin, NeuralCla
         self.validation_fraction = validation_fraction
         self.patience = patience
         self.device = device
+        self.precision = precision
         self.random_state = random_state
         self.callbacks = callbacks
         self.warm_start = warm_start

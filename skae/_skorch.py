@@ -16,6 +16,7 @@ from skorch.utils import to_numpy
 from tqdm.auto import tqdm
 
 from ._checks import warn_user
+from ._precision import autocast, grad_scaler
 
 
 class InMemoryLoader:
@@ -52,9 +53,10 @@ class SkaeNet(NeuralNet):
     a measurable share of each step (``benchmarks/bench_fit.py``). The computation is the same.
     """
 
-    def __init__(self, *args, clip_grad_norm=None, **kwargs):
+    def __init__(self, *args, clip_grad_norm=None, precision="float32", **kwargs):
         super().__init__(*args, **kwargs)
         self.clip_grad_norm = clip_grad_norm
+        self.precision = precision
 
     def fit_loop(self, X, y=None, epochs=None, **fit_params):
         # skorch ends training quietly on Ctrl-C; remember it, so that the estimator can
@@ -111,6 +113,25 @@ class SkaeNet(NeuralNet):
         self._step_optimizer(closure)
         return steps[0]
 
+    def _step_optimizer(self, step_fn):
+        scaler = self._grad_scaler()
+        if scaler is None:
+            return super()._step_optimizer(step_fn)
+        step_fn()  # a scaler cannot step through a closure
+        for name in self._optimizers:
+            scaler.step(getattr(self, name + "_"))
+        scaler.update()
+
+    def _grad_scaler(self):
+        """The float16 gradient scaler, made on first use and kept (with its scale) after."""
+        scaler = getattr(self, "grad_scaler_", None)
+        if scaler is None and getattr(self, "precision", "float32") == "float16":
+            scaler = self.grad_scaler_ = grad_scaler("float16", self.device)
+        return scaler
+
+    def _autocast(self):
+        return autocast(getattr(self, "precision", "float32"), self.device)  # old pickles: fp32
+
     def _set_training(self, training=True):
         if self.module_.training != training or self.criterion_.training != training:
             super()._set_training(training)
@@ -123,17 +144,22 @@ class SkaeNet(NeuralNet):
     def train_step_single(self, batch, **fit_params):
         X, y = batch
         self._set_training(True)
-        y_pred = self.infer(self.fit_input(X), **fit_params)
-        loss = self.get_loss(y_pred, y, X=X, training=True)
-        loss.backward()
+        with self._autocast():
+            y_pred = self.infer(self.fit_input(X), **fit_params)
+            loss = self.get_loss(y_pred, y, X=X, training=True)
+        scaler = self._grad_scaler()
+        (loss if scaler is None else scaler.scale(loss)).backward()
         if self.clip_grad_norm is not None:
+            if scaler is not None:  # clip the true gradients, not the scaled ones
+                for name in self._optimizers:
+                    scaler.unscale_(getattr(self, name + "_"))
             torch.nn.utils.clip_grad_norm_(self.module_.parameters(), self.clip_grad_norm)
         return {"loss": loss, "y_pred": y_pred}
 
     def validation_step(self, batch, **fit_params):
         X, y = batch
         self._set_training(False)
-        with torch.no_grad():
+        with torch.no_grad(), self._autocast():
             y_pred = self.infer(self.fit_input(X), **fit_params)
             return {"loss": self.get_loss(y_pred, y, X=X, training=False), "y_pred": y_pred}
 

@@ -13,11 +13,14 @@ from ._files import write_atomic
 def cache_key(estimator, data):
     """Hash of the estimator's class and parameters, its training data's identity, skae's version.
 
-    ``verbose`` is left out: it changes what is printed, not the model.
+    ``verbose`` is left out: it changes what is printed, not the model. ``precision`` counts
+    only when it is not float32, so that models cached before skae had it keep their keys.
     """
     from .. import __version__
 
     params = estimator.get_params(deep=False)
+    if params.get("precision") == "float32":
+        del params["precision"]
     description = {
         "estimator": f"{type(estimator).__module__}.{type(estimator).__qualname__}",
         "params": {name: repr(value) for name, value in params.items() if name != "verbose"},
