@@ -58,6 +58,8 @@ def _seed1(args):
         out=args.out,
         data_home=args.data_home,
         ae_params=args.ae_params,
+        search=args.search,
+        storage=args.storage,
         n_jobs=args.n_jobs,
         device=args.device,
         verbose=0 if args.quiet else 1,
@@ -74,6 +76,10 @@ def _seed1(args):
         f"(seed: {targets['transfer_accuracy']}; "
         f"{metrics['transfer_head_parameters']} trainable parameters)"
     )
+    search = metrics["search"]
+    if "study_name" in search:  # Optuna's
+        print(f"Optuna trials {search['trials']}; best validation MSE {search['best_value']:.4f}")
+    print(f"search's best parameters: {metrics['search_best_params']}")
     print(f"metrics: {Path(args.out) / 'metrics.json'}; figures: {Path(args.out) / 'figures'}")
 
 
@@ -182,6 +188,19 @@ def build_parser():
         choices=["paper", "search"],
         default="paper",
         help="autoencoder parameters: seed-1's Table 1 (paper, default) or this run's search",
+    )
+    seed1.add_argument(
+        "--search",
+        choices=["random", "optuna"],
+        default="random",
+        help="hyperparameter search: random (default) or optuna (seed-1's: TPE with pruning, "
+        "resumable study in OUT/search.db; needs skae[optuna])",
+    )
+    seed1.add_argument(
+        "--storage",
+        metavar="URL",
+        help="--search optuna: the study's database instead of OUT/search.db, e.g. "
+        "postgresql://user@host/db, shared by machines that run the same search",
     )
     seed1.set_defaults(handler=_seed1)
     few = commands.add_parser(

@@ -94,17 +94,19 @@ class Seed1Profile:
 
     n_train: int  # unlabeled training images for the autoencoders
     epochs: int  # autoencoder epochs (early stopping with patience 10 on 10 % validation)
-    search_trials: int
+    search_trials: int  # search="random": sampled settings, each scored by 2-fold CV
     search_epochs: int
-    search_images: int
+    search_images: int  # unlabeled images of either search
     head_epochs: int  # transfer head (early stopping with patience 5)
     n_labeled: int = 60_000  # labeled training images of the transfer head
+    optuna_trials: int = 100  # search="optuna": TPE trials (seed-1 ran 100)
+    optuna_epochs: int = 3  # epochs of each Optuna trial, pruned after any of them
 
 
 SEED1_PROFILES = {
     "paper": Seed1Profile(60_000, 50, 20, 3, 10_000, 50),
-    "quick": Seed1Profile(10_000, 3, 6, 1, 3_000, 5),
-    "tiny": Seed1Profile(600, 1, 2, 1, 300, 1, n_labeled=1_000),
+    "quick": Seed1Profile(10_000, 3, 6, 1, 3_000, 5, optuna_trials=20),
+    "tiny": Seed1Profile(600, 1, 2, 1, 300, 1, n_labeled=1_000, optuna_trials=3, optuna_epochs=2),
 }
 
 # Seed-1 Table 1: the best of its 100 Optuna trials, used for every model by default.

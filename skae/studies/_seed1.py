@@ -2,7 +2,8 @@
 
 :func:`run_seed1` trains each model once on unlabeled MNIST, measures test reconstruction
 errors and the transfer-learning accuracy, and writes ``metrics.json``, the search's
-``cv_results.json`` and PNG figures. Finished models are cached in ``<out>/models``.
+results (``cv_results.json`` for the random search, ``trials.json`` and the ``search.db``
+study for Optuna's) and PNG figures. Finished models are cached in ``<out>/models``.
 """
 
 import json
@@ -18,6 +19,7 @@ from .._classifiers import SoftmaxClassifier
 from ..noise import NOISE_TYPES, add_noise
 from ._cache import fit_cached
 from ._files import environment, locked, write_atomic
+from ._optuna import open_study, run_trials, search_figures, summarize_study, write_trials
 from ._profiles import SEARCH_SPACE, SEED1_BEST, SEED1_PROFILES, SEED1_TARGETS
 from ._request import StudyError, check_device, load_images, resolve_profile
 
@@ -78,6 +80,8 @@ def run_seed1(
     *,
     out="results/seed1",
     ae_params="paper",
+    search="random",
+    storage=None,
     data_home=None,
     n_jobs=1,
     device="cpu",
@@ -86,10 +90,17 @@ def run_seed1(
     """Run the seed-1 studies and write metrics, tables and figures.
 
     The autoencoders are trained with seed-1's published best parameters (its Table 1:
-    ``SEED1_BEST``) unless ``ae_params="search"``; the random search always runs, and its
-    best parameters are reported beside the ones used. Fitted models are cached in
-    ``<out>/models`` (see :func:`skae.studies.fit_cached`); the folder is locked while a run
-    uses it.
+    ``SEED1_BEST``) unless ``ae_params="search"``; the hyperparameter search always runs
+    first, and its best parameters are reported beside the ones used. Fitted models are
+    cached in ``<out>/models`` (see :func:`skae.studies.fit_cached`); the folder is locked
+    while a run uses it.
+
+    ``search="optuna"`` is seed-1's own search: Optuna's TPE sampler over the same space,
+    ``optuna_trials`` trials of the profile (100 for ``"paper"``, as the seed) pruned by a
+    median rule on their per-epoch validation loss (see :mod:`skae.studies._optuna`). The
+    study is stored in ``<out>/search.db`` (SQLite): a stopped run resumes with the trials
+    still missing, and a finished one trains none. Optuna is an optional extra
+    (``pip install "skae[optuna]"``).
 
     Parameters
     ----------
@@ -100,9 +111,20 @@ def run_seed1(
     ae_params : {"paper", "search"}, default="paper"
         Parameters of the dense-latent autoencoders (plain, denoising, 2-D): the seed's
         Table 1, or the best of this run's own search (scored by reconstruction error).
+    search : {"random", "optuna"}, default="random"
+        ``"random"``: scikit-learn's ``RandomizedSearchCV`` (``search_trials`` settings,
+        2-fold CV; ``cv_results.json``). ``"optuna"``: TPE with pruning (``trials.json``,
+        ``search.db``; figures ``search_parallel_coordinates``, ``search_history`` and
+        ``search_importances``).
+    storage : str or None, default=None
+        ``search="optuna"`` only: the study's RDB URL instead of ``<out>/search.db``, e.g.
+        ``postgresql://user@host/db`` or another folder's ``sqlite:///.../search.db``, so
+        that several machines (one ``out`` each) share one study, Optuna's distributed
+        optimisation. Trials then add up across machines to the profile's count.
     data_home : path-like, default=None
     n_jobs : int, default=1
-        Parallel candidates of the hyperparameter search.
+        Parallel candidates of the random search (Optuna trials run one at a time; run
+        more processes on the same ``storage`` instead).
     device : str, default="cpu"
         Torch device of every fit.
     verbose : int, default=1
@@ -113,6 +135,14 @@ def run_seed1(
         Test reconstruction MSEs, transfer accuracy and head size, with the seed's targets,
         the autoencoder parameters used and what produced the run (``environment``).
 
+    Raises
+    ------
+    StudyError
+        Before any training: an unknown ``profile``, ``ae_params``, ``search`` or ``device``,
+        ``storage`` without ``search="optuna"``, missing Optuna, a storage that cannot be
+        opened or that holds a study of another search space, missing data, or an ``out``
+        folder in use by another run.
+
     Examples
     --------
     >>> from skae.studies import run_seed1
@@ -121,17 +151,36 @@ def run_seed1(
     profile = resolve_profile(profile, SEED1_PROFILES)
     if ae_params not in ("paper", "search"):
         raise StudyError(f"ae_params must be 'paper' or 'search', got {ae_params!r}.")
+    if search not in ("random", "optuna"):
+        raise StudyError(f"search must be 'random' or 'optuna', got {search!r}.")
+    if storage is not None and search != "optuna":
+        raise StudyError("a storage URL applies to search='optuna' only.")
     check_device(device)
     X, y = load_images("mnist", "train", data_home)
     X_test, y_test = load_images("mnist", "test", data_home)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     with locked(out):
+        study = None if search == "random" else _open_study(profile, out, storage)
         run = environment(device, n_jobs=n_jobs)
-        return _seed1(profile, ae_params, X, y, X_test, y_test, out, run, n_jobs, device, verbose)
+        return _seed1(
+            profile, ae_params, study, X, y, X_test, y_test, out, run, n_jobs, device, verbose
+        )
 
 
-def _seed1(profile, ae_params, X, y, X_test, y_test, out, run, n_jobs, device, verbose):
+def _open_study(profile, out, storage):
+    """The Optuna study of this run; a bad storage or another search fails here, untrained."""
+    try:
+        return open_study(
+            storage or f"sqlite:///{(out / 'search.db').resolve()}",
+            images=profile.search_images,
+            epochs=profile.optuna_epochs,
+        )
+    except ImportError as error:
+        raise StudyError(str(error)) from None
+
+
+def _seed1(profile, ae_params, study, X, y, X_test, y_test, out, run, n_jobs, device, verbose):
     X_unlabeled = X[: profile.n_train]
 
     def log(message):
@@ -153,15 +202,12 @@ def _seed1(profile, ae_params, X, y, X_test, y_test, out, run, n_jobs, device, v
             estimator, X_unlabeled, name=name, data=data, folder=folder, verbose=verbose
         )
 
-    log("hyperparameter search")
-    search = search_autoencoder(
-        X_unlabeled[: profile.search_images],
-        n_iter=profile.search_trials,
-        max_epochs=profile.search_epochs,
-        n_jobs=n_jobs,
-        device=device,
-    )
-    best = {k: _plain(v) for k, v in search.best_params_.items()}
+    log(f"hyperparameter search ({'random' if study is None else 'Optuna, TPE'})")
+    X_search = X_unlabeled[: profile.search_images]
+    if study is None:
+        best, search_summary = _random_search(X_search, profile, out, n_jobs, device)
+    else:
+        best, search_summary = _optuna_search(X_search, profile, study, out, device, verbose)
     params = SEED1_BEST if ae_params == "paper" else best
     log(f"autoencoders use {_describe(ae_params)}: {params}")
     ae = autoencoder("ae", ConvAETransformer(**params))
@@ -201,25 +247,60 @@ def _seed1(profile, ae_params, X, y, X_test, y_test, out, run, n_jobs, device, v
         "transfer_head_parameters": sum(p.numel() for p in head.net_.module_.parameters()),
         "transfer_epochs": head.n_epochs_,
         "search_best_params": best,
+        "search": search_summary,
         "seed_targets": SEED1_TARGETS,
         "environment": run,
     }
     with write_atomic(out / "metrics.json") as file:
         json.dump(metrics, file, indent=1)
+    _save_figures(out / "figures", ae, denoising, vae, ae_2d, vae_2d, X_test, y_test)
+    return metrics
+
+
+def _random_search(X, profile, out, n_jobs, device):
+    """Run the random search; write ``cv_results.json`` and its figure; ``(best, summary)``."""
+    from .. import plots
+    from ._figures import save_figures
+
+    search = search_autoencoder(
+        X, n_iter=profile.search_trials, max_epochs=profile.search_epochs, n_jobs=n_jobs,
+        device=device,
+    )  # fmt: skip
     results = {
         "params": [{k: _plain(v) for k, v in p.items()} for p in search.cv_results_["params"]],
         "mean_test_score": search.cv_results_["mean_test_score"].tolist(),
     }
     with write_atomic(out / "cv_results.json") as file:
         json.dump(results, file, indent=1)
-    _save_figures(out / "figures", search, ae, denoising, vae, ae_2d, vae_2d, X_test, y_test)
-    return metrics
+    figure = plots.plot_search_results(search.cv_results_)
+    save_figures({"search_parallel_coordinates": figure}, out / "figures")
+    summary = {"method": "random (RandomizedSearchCV, 2-fold CV)", "trials": profile.search_trials}
+    return {k: _plain(v) for k, v in search.best_params_.items()}, summary
+
+
+def _optuna_search(X, profile, study, out, device, verbose):
+    """Run the trials the study misses; write ``trials.json`` and the three figures."""
+    from ._figures import save_figures
+
+    run_trials(
+        study, X, n_trials=profile.optuna_trials, max_epochs=profile.optuna_epochs,
+        device=device, verbose=verbose,
+    )  # fmt: skip
+    write_trials(study, out / "trials.json")
+    save_figures(search_figures(study), out / "figures")
+    summary = summarize_study(study)
+    if summary["best_trial"] is None:
+        raise StudyError(
+            f"none of the {sum(summary['trials'].values())} Optuna trials completed "
+            f"({summary['trials']}); see {out / 'trials.json'}."
+        )
+    return study.best_params, summary
 
 
 def _describe(ae_params):
     if ae_params == "paper":
         return "seed-1's published best parameters (Table 1)"
-    return "the best parameters of this run's random search"
+    return "the best parameters of this run's hyperparameter search"
 
 
 def _plain(value):
@@ -227,14 +308,13 @@ def _plain(value):
     return value.item() if isinstance(value, np.generic) else value
 
 
-def _save_figures(folder, search, ae, denoising, vae, ae_2d, vae_2d, X_test, y_test):
+def _save_figures(folder, ae, denoising, vae, ae_2d, vae_2d, X_test, y_test):
     from .. import plots
     from ._figures import save_figures
 
     shown = slice(0, 2000)  # the t-SNE is quadratic
     zero, nine = X_test[y_test == 0][0], X_test[y_test == 9][0]
     figures = {
-        "search_parallel_coordinates": plots.plot_search_results(search.cv_results_),
         "reconstructions_ae": plots.plot_reconstructions(ae, X_test, title="conv AE"),
         "noise_types": plots.plot_noise_examples(X_test),
         **{
