@@ -32,6 +32,7 @@ def _learning_curve(args):
         data_home=args.data_home,
         n_jobs=args.n_jobs,
         device=args.device,
+        precision=args.precision,
         max_cells=args.max_cells,
         figures=not args.no_figures,
         verbose=0 if args.quiet else 1,
@@ -94,6 +95,7 @@ def _few_labels(args):
         inputs=args.inputs,
         n_jobs=args.n_jobs,
         device=args.device,
+        precision=args.precision,
         max_cells=args.max_cells,
         verbose=0 if args.quiet else 1,
     )
@@ -139,6 +141,16 @@ def _add_common(parser, profiles, default_out):
     parser.add_argument("--quiet", action="store_true", help="no progress output")
 
 
+def _add_precision(parser):
+    parser.add_argument(
+        "--precision",
+        choices=["float32", "bfloat16", "float16"],
+        default="float32",
+        help="arithmetic of the autoencoders' pretraining and of the large CNNs (autocast); "
+        "bfloat16 is the fast choice on CPUs with AMX / AVX512-BF16 and on recent GPUs",
+    )
+
+
 def _add_inputs(parser):
     parser.add_argument(
         "--inputs",
@@ -168,6 +180,7 @@ def build_parser():
         "subfolder per class, optional unlabeled/) or a .npz file",
     )
     _add_inputs(curve)
+    _add_precision(curve)
     curve.add_argument("--pipelines", nargs="+", help="subset of pipelines to run")
     curve.add_argument("--no-figures", action="store_true", help="skip the PNG figures")
     curve.add_argument(
@@ -210,6 +223,7 @@ def build_parser():
     )
     _add_common(few, FEW_LABELS_PROFILES, "results/few_labels")
     _add_inputs(few)
+    _add_precision(few)
     few.add_argument("--methods", nargs="+", help="subset of methods to run")
     few.add_argument(
         "--dataset",
