@@ -30,12 +30,10 @@ from sklearn.base import BaseEstimator
 from skorch.exceptions import DeviceWarning
 from skorch.history import History
 
-from . import __version__
-from ._autoencoder import ConvAETransformer, VAETransformer
+import skae
+
+from . import semi_supervised
 from ._base import TorchEstimator
-from ._classifiers import CNNClassifier, SoftmaxClassifier
-from ._encoder_classifier import EncoderClassifier
-from .semi_supervised import GraphClassifier, PseudoLabelClassifier
 
 __all__ = ["TRUSTED_TYPES", "UntrustedTypesError", "dump", "load"]
 
@@ -48,15 +46,13 @@ def _type_name(cls):
     return f"{cls.__module__}.{cls.__qualname__}"
 
 
-_ESTIMATORS = (
-    ConvAETransformer,
-    VAETransformer,
-    SoftmaxClassifier,
-    CNNClassifier,
-    EncoderClassifier,
-    GraphClassifier,
-    PseudoLabelClassifier,
-)
+_ESTIMATORS = tuple(  # every public estimator of skae and skae.semi_supervised
+    cls
+    for module in (skae, semi_supervised)
+    for cls in vars(module).values()
+    if isinstance(cls, type) and issubclass(cls, BaseEstimator)
+    and cls.__module__.startswith("skae.")
+)  # fmt: skip
 _OPTIMIZERS = tuple(
     cls
     for cls in vars(torch.optim).values()
@@ -121,14 +117,17 @@ def dump(estimator, path):
 
     Examples
     --------
+    >>> from pathlib import Path
+    >>> from tempfile import mkdtemp
     >>> import numpy as np
     >>> from skae import SoftmaxClassifier
     >>> from skae.io import dump, load
     >>> X = np.random.default_rng(0).random((20, 4), dtype=np.float32)
     >>> y = (X[:, 0] > 0.5).astype(int)
     >>> clf = SoftmaxClassifier(max_epochs=2, random_state=0).fit(X, y)
-    >>> dump(clf, "clf.skae")
-    >>> bool((load("clf.skae").predict_proba(X) == clf.predict_proba(X)).all())
+    >>> path = Path(mkdtemp()) / "clf.skae"
+    >>> dump(clf, path)
+    >>> bool((load(path).predict_proba(X) == clf.predict_proba(X)).all())
     True
     """
     sio = _import_skops()
@@ -192,13 +191,16 @@ def load(path, *, trusted=None):
 
     Examples
     --------
+    >>> from pathlib import Path
+    >>> from tempfile import mkdtemp
     >>> import numpy as np
     >>> from skae import ConvAETransformer
     >>> from skae.io import dump, load
     >>> X = np.random.default_rng(0).random((10, 64), dtype=np.float32)
     >>> ae = ConvAETransformer(image_shape=(1, 8, 8), max_epochs=1, random_state=0).fit(X)
-    >>> dump(ae, "ae.skae")
-    >>> loaded = load("ae.skae")
+    >>> path = Path(mkdtemp()) / "ae.skae"
+    >>> dump(ae, path)
+    >>> loaded = load(path)
     >>> loaded
     ConvAETransformer(image_shape=(1, 8, 8), max_epochs=1, random_state=0)
     >>> bool((loaded.transform(X) == ae.transform(X)).all())
@@ -235,7 +237,7 @@ def _manifest(n_nets):
         "format_version": FORMAT_VERSION,
         "nets": n_nets,
         "versions": {
-            "skae": __version__,
+            "skae": skae.__version__,
             "torch": torch.__version__,
             "scikit-learn": sklearn.__version__,
             "skops": skops.__version__,
@@ -263,7 +265,7 @@ def _read_manifest(archive, name):
     if manifest.get("format_version") != FORMAT_VERSION:
         raise ValueError(
             f"{name} is a skae.io file of format version {manifest.get('format_version')!r}; "
-            f"this skae ({__version__}) reads version {FORMAT_VERSION}: upgrade skae."
+            f"this skae ({skae.__version__}) reads version {FORMAT_VERSION}: upgrade skae."
         )
     return manifest
 
@@ -348,6 +350,8 @@ def _state_bytes(net):
         "optimizer": net.optimizer_.state_dict(),
         "criterion": net.criterion_.state_dict(),
     }
+    if getattr(net, "grad_scaler_", None) is not None:  # float16 training's loss scale
+        state["grad_scaler"] = net.grad_scaler_.state_dict()
     buffer = io.BytesIO()
     torch.save(state, buffer)
     try:  # refuse now what load would refuse later
@@ -419,6 +423,8 @@ def _rebuild_net(estimator, state, history):
     net.module_.load_state_dict(state["module"])
     net.optimizer_.load_state_dict(state["optimizer"])
     net.criterion_.load_state_dict(state["criterion"])
+    if "grad_scaler" in state:
+        net._grad_scaler().load_state_dict(state["grad_scaler"])
     net.history = History(history)
     return net
 
@@ -428,13 +434,16 @@ def _unfitted_net(estimator):
     build = getattr(estimator, "_build_net", None)
     if build is not None:  # the autoencoders
         return build()
-    # NeuralClassifier._prepare_fit's net, from classes_ and n_features_in_
-    return estimator._net(
-        estimator._module_class(),
-        criterion=torch.nn.CrossEntropyLoss,
-        clip_grad_norm=estimator.clip_grad_norm,
-        **estimator._module_params(estimator.n_features_in_, len(estimator.classes_)),
-    )
+    # The classifiers build theirs in _prepare_fit(X, y): give it one placeholder sample per
+    # class, shaped as in fit, then put back the fitted attributes it resets.
+    fitted = dict(vars(estimator))
+    shape = getattr(estimator, "image_shape_", None) or (estimator.n_features_in_,)
+    X = np.zeros((len(estimator.classes_), *shape), np.float32)
+    try:
+        return estimator._prepare_fit(X, estimator.classes_, classes=estimator.classes_)[2]
+    finally:
+        vars(estimator).clear()
+        vars(estimator).update(fitted)
 
 
 def _usable_device(device):
