@@ -19,7 +19,7 @@ its weights, optimizer state and history are put back.
 
 import io
 import json
-import warnings
+import os
 import zipfile
 from contextlib import contextmanager
 
@@ -34,6 +34,7 @@ import skae
 
 from . import semi_supervised
 from ._base import TorchEstimator
+from ._checks import warn_user
 
 __all__ = ["TRUSTED_TYPES", "UntrustedTypesError", "dump", "load"]
 
@@ -207,7 +208,7 @@ def load(path, *, trusted=None):
     True
     """
     sio = _import_skops()
-    name = getattr(path, "name", path)
+    name = str(path) if isinstance(path, (str, os.PathLike)) else "the file"
     try:
         archive = zipfile.ZipFile(path)
     except zipfile.BadZipFile:
@@ -215,7 +216,10 @@ def load(path, *, trusted=None):
     with archive:
         manifest = _read_manifest(archive, name)
         schema = archive.read(ESTIMATOR)
-        _check_trusted(sio, schema, trusted, name)
+        try:
+            _check_trusted(sio, schema, trusted, name)
+        except (zipfile.BadZipFile, KeyError, json.JSONDecodeError) as error:
+            raise ValueError(_not_skae(name, f"its {ESTIMATOR} is damaged ({error})")) from None
         estimator = sio.loads(schema, trusted=[*TRUSTED_TYPES, *_type_names(trusted)])
         _restore_nets(estimator, _NetFiles(archive, manifest["nets"], name), set())
     return estimator
@@ -298,11 +302,10 @@ def _check_trusted(sio, schema, trusted, name):
 def _warn_untrusted(sio, schema):
     untrusted = _untrusted(sio, schema)
     if untrusted:
-        warnings.warn(
+        warn_user(
             f"The model holds types skae.io.load does not trust by default: "
             f"{', '.join(untrusted)}; load it with trusted={untrusted!r}.",
             UserWarning,
-            stacklevel=3,
         )
 
 
@@ -449,11 +452,10 @@ def _unfitted_net(estimator):
 def _usable_device(device):
     """``device``, or the CPU with a ``DeviceWarning`` when it is a GPU this machine lacks."""
     if torch.device(device).type == "cuda" and not torch.cuda.is_available():
-        warnings.warn(
+        warn_user(
             f"The model was trained on device={device!r}, which this machine does not have: "
             "its weights are loaded on the CPU.",
             DeviceWarning,
-            stacklevel=5,
         )
         return "cpu"
     return device
