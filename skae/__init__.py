@@ -1,8 +1,9 @@
 """skae: unsupervised pretraining with autoencoders, as scikit-learn estimators.
 
 The estimators are here; the studies are in :mod:`skae.studies`, the figures in
-:mod:`skae.plots` and the data loaders in :mod:`skae.datasets` (none of which
-``import skae`` loads: matplotlib and torchvision are imported when used).
+:mod:`skae.plots`, the data loaders in :mod:`skae.datasets` and model files that load
+without running code in :mod:`skae.io` (none of which ``import skae`` loads: matplotlib,
+torchvision and skops are imported when used).
 """
 
 from ._autoencoder import ConvAETransformer, VAETransformer
