@@ -62,7 +62,8 @@ _OPTIMIZERS = tuple(
 )  # fmt: skip
 #: Types :func:`load` trusts beyond skops' own (scikit-learn's estimators, numpy): skae's
 #: estimators, ``torch.device`` (the ``device`` parameter) and torch's optimizer classes
-#: (the ``optimizer`` parameter). Restoring them sets attributes; no method of theirs runs.
+#: (the ``optimizer`` parameter). Restoring one runs only its own ``__setstate__`` (or
+#: ``torch.device(name)``), which sets attributes.
 TRUSTED_TYPES = tuple(sorted(map(_type_name, _ESTIMATORS + _OPTIMIZERS + (torch.device,))))
 
 
@@ -391,6 +392,8 @@ class _NetFiles:
         except KeyError as error:
             raise ValueError(_not_skae(self.name, f"{error.args[0]}")) from None
         state = torch.load(io.BytesIO(raw_state), map_location="cpu", weights_only=True)
+        if not (isinstance(state, dict) and {"module", "optimizer", "criterion"} <= set(state)):
+            raise ValueError(_not_skae(self.name, f"nets/{number}.pt is not a net's state"))
         return state, history
 
 
