@@ -483,7 +483,9 @@ def _trained_params(estimator, **overrides):
 def _global_rng_untouched():
     """Loading draws the throwaway initial weights without moving the caller's RNGs."""
     numpy_state = np.random.get_state()
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(0)
-        yield
-    np.random.set_state(numpy_state)
+    try:
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(0)
+            yield
+    finally:
+        np.random.set_state(numpy_state)
