@@ -5,6 +5,8 @@ encoder. Poisson learning (Calder et al. 2020) is far better with very few label
 module wraps Jeff Calder's ``graphlearning`` package (``pip install "skae[graph]"``) as a
 scikit-learn classifier instead of re-implementing it. ``PseudoLabelClassifier`` turns any
 of them into an inductive model: a supervised classifier trained on the labels they infer.
+``LadderClassifier`` is the ladder network (Rasmus et al. 2015): a denoising autoencoder
+trained jointly with the classifier on labeled and unlabeled samples.
 """
 
 import warnings
@@ -22,6 +24,9 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from skae._checks import flatten_images
+from skae._ladder import LadderClassifier
+
+__all__ = ["GraphClassifier", "LadderClassifier", "PseudoLabelClassifier"]
 
 METHODS = ("laplace", "poisson")
 
