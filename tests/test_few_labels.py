@@ -100,3 +100,22 @@ def test_a_subset_of_cells_runs_the_second_round(tmp_path, capsys):
     assert all(0.2 < c["accuracy"] <= 1 for c in cells)  # 10 classes: chance is 0.1
     with pytest.raises(StudyError, match="Unknown data set 'cifar10'"):
         run_few_labels("tiny", out=tmp_path, datasets=["cifar10"], verbose=0)
+
+
+def test_precision_is_recorded_and_cells_of_another_precision_are_not_reused(tmp_path):
+    """bfloat16 pretrains the AE (its own cache entry) and trains the pseudo-label CNN."""
+    args = {"out": tmp_path, "datasets": ["digits"], "n_labels": [50], "verbose": 0}
+    methods = ["frozen_svc", "poisson_pseudo_cnn"]
+    fp32 = run_few_labels("tiny", methods=methods, **args)
+    bf16 = run_few_labels("tiny", methods=methods, precision="bfloat16", **args)
+    cells = study.CellLog(tmp_path / "cells.jsonl").read()
+    n = len(cells) // 2
+    assert [c.get("precision", "float32") for c in cells] == ["float32"] * n + ["bfloat16"] * n
+    assert len(list((tmp_path / "autoencoders").glob("dense_ae_digits-*.joblib"))) == 2
+    runs = study.CellLog(tmp_path / "runs.jsonl").read()
+    assert [run["precision"] for run in runs] == ["float32", "bfloat16"]
+    assert len(bf16) == len(fp32) and [r["method"] for r in bf16] == [r["method"] for r in fp32]
+    for a, b in zip(fp32, bf16):  # the same study, in another arithmetic
+        assert abs(a["mean_accuracy"] - b["mean_accuracy"]) < 0.1, (a, b)
+    with pytest.raises(StudyError, match="Unknown precision 'half'"):
+        run_few_labels("tiny", methods=methods, precision="half", **args)

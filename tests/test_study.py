@@ -276,3 +276,20 @@ def test_import_skae_loads_neither_matplotlib_nor_torchvision():
     code = "import sys, skae; print(sorted({m.split('.')[0] for m in sys.modules}))"
     loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout
     assert "torch" in loaded and "matplotlib" not in loaded and "torchvision" not in loaded
+
+
+def test_precision_pretrains_its_own_encoders_and_keeps_its_own_cells(study, tmp_path):
+    out, rows = study
+    args = {"out": tmp_path, "pipelines": ["sparse_ae_mnist"], "max_cells": 1, "verbose": 0}
+    run_learning_curve("tiny", **args)
+    bf16 = run_learning_curve("tiny", precision="bfloat16", **args)
+    cells = CellLog(tmp_path / "cells.jsonl").read()
+    assert [c.get("precision", "float32") for c in cells] == ["float32", "bfloat16"]
+    assert len(bf16) == 1 and len(list((tmp_path / "autoencoders").glob("sparse_ae*"))) == 2
+    assert [r["precision"] for r in CellLog(tmp_path / "runs.jsonl").read()] == [
+        "float32",
+        "bfloat16",
+    ]
+    args = ["--profile", "tiny", "--out", str(tmp_path), "--precision", "half"]
+    with pytest.raises(SystemExit):
+        main(["learning-curve", *args])

@@ -39,7 +39,7 @@ from ._data import TITLES, study_data
 from ._figures import save_figures
 from ._files import CellLog, as_json, environment, locked, rst_table, write_atomic, write_tables
 from ._profiles import SEED1_BEST
-from ._request import StudyError, check_device, resolve_profile
+from ._request import StudyError, check_device, check_precision, resolve_profile
 
 
 @dataclass(frozen=True)
@@ -185,6 +185,7 @@ def run_few_labels(
     inputs="unit",
     n_jobs=1,
     device="cpu",
+    precision="float32",
     max_cells=None,
     verbose=1,
 ):
@@ -218,6 +219,11 @@ def run_few_labels(
         Cells trained in parallel (joblib workers; ``-1``: all cores).
     device : str, default="cpu"
         Torch device of the autoencoders and classifiers.
+    precision : {"float32", "bfloat16", "float16"}, default="float32"
+        Arithmetic of the autoencoder's pretraining and of the pseudo-label CNNs, the
+        models where bfloat16 pays (``benchmarks/precision.py``); the small heads and the
+        seed-0 CNN stay float32, where bfloat16 is slower. Cells record it: a run reuses only
+        cells of its own precision.
     max_cells : int or None, default=None
         Run at most this many unfinished cells (``0``: rewrite the tables only).
     verbose : int, default=1
@@ -245,6 +251,7 @@ def run_few_labels(
     if unknown:
         raise StudyError(f"Unknown methods {unknown}; choose from {list(METHODS)}.")
     check_device(device)
+    check_precision(precision, device)
     data = {}
     for source in datasets or profile.datasets:
         loaded = study_data(
@@ -268,19 +275,24 @@ def run_few_labels(
         descriptions = _describe_datasets(out, data)
         CellLog(out / "runs.jsonl").append(
             environment(
-                device, profile=asdict(profile), datasets=[d.describe() for d in data.values()]
+                device,
+                precision=precision,
+                profile=asdict(profile),
+                datasets=[d.describe() for d in data.values()],
             )
         )
         log = CellLog(out / "cells.jsonl")
         done = {
             _key(cell): cell
             for cell in log.read()
-            if _same_profile(cell, profile) and _same_data(cell, data)
+            if _same_profile(cell, profile)
+            and _same_data(cell, data)
+            and cell.get("precision", "float32") == precision
         }
         sizes = {name: kept for name, (kept, _) in budgets.items()}
         todo = [
             cell
-            for cell in _cells(profile, methods, sizes)
+            for cell in _cells(profile, methods, sizes, precision)
             if _key(cell) not in done and (n_labels is None or cell["n_labels"] in n_labels)
         ]
         todo = todo[:max_cells]
@@ -293,7 +305,7 @@ def run_few_labels(
             for dataset, cells in itertools.groupby(todo, key=lambda cell: cell["dataset"]):
                 if dataset not in representations:
                     representations[dataset] = _representations(
-                        data[dataset], profile, out, device, verbose
+                        data[dataset], profile, out, device, precision, verbose
                     )
                 encoders = representations[dataset]
                 finished = joblib.Parallel(n_jobs=n_jobs, return_as="generator_unordered")(
@@ -338,7 +350,7 @@ def _describe_datasets(out, data):
     return descriptions
 
 
-def _cells(profile, methods, budgets):
+def _cells(profile, methods, budgets, precision="float32"):
     """Every cell, draw by draw (every data set in each): a partial run is still a table."""
     return [
         {
@@ -348,6 +360,7 @@ def _cells(profile, methods, budgets):
             "representation": rep,
             "method": name,
             "profile": as_json(profile),
+            **({} if precision == "float32" else {"precision": precision}),
         }
         for draw in range(profile.n_draws)
         for dataset, sizes in budgets.items()
@@ -361,7 +374,7 @@ def _key(cell):
     return tuple(cell[k] for k in ("dataset", "n_labels", "draw", "representation", "method"))
 
 
-def _representations(data, profile, out, device, verbose):
+def _representations(data, profile, out, device, precision, verbose):
     """The fitted unsupervised transformers of each representation (no labels used)."""
     ae = ConvAETransformer(
         image_shape=data.image_shape,
@@ -370,6 +383,7 @@ def _representations(data, profile, out, device, verbose):
         batch_size=SEED1_BEST["batch_size"],
         max_epochs=profile.pretraining_epochs(*data.X.shape),
         device=device,
+        precision=precision,
         random_state=0,
     )
     ae = fit_cached(
@@ -392,7 +406,10 @@ def _run(cell, data, encoders, profile, device):
     X, y, X_test, y_test = data.X, data.y, data.X_test, data.y_test
     labeled = data.labeled_draw(cell["n_labels"], cell["draw"])
     encoder = encoders[cell["representation"]]
-    model = _method(cell["method"], encoder, profile, device, cell["draw"], data.image_shape)
+    precision = cell.get("precision", "float32")
+    model = _method(
+        cell["method"], encoder, profile, device, cell["draw"], data.image_shape, precision
+    )
     method = METHODS[cell["method"]]
     if method.unlabeled:  # the whole pool, -1 where unlabeled; transductive: the test images too
         X_fit = np.vstack([X, X_test]) if method.transductive else X
@@ -418,7 +435,7 @@ def _run(cell, data, encoders, profile, device):
     }
 
 
-def _method(name, encoder, profile, device, seed, image_shape=(1, 28, 28)):
+def _method(name, encoder, profile, device, seed, image_shape=(1, 28, 28), precision="float32"):
     """An unfitted model of method ``name`` on ``encoder``'s representation."""
     common = {"max_epochs": profile.epochs, "device": device, "random_state": seed}
     if name == "cnn":
@@ -443,6 +460,7 @@ def _method(name, encoder, profile, device, seed, image_shape=(1, 28, 28)):
             image_shape=image_shape,
             **PSEUDO_LABEL_CNN,
             **common | {"max_epochs": min(5, profile.epochs)},
+            precision=precision,
         )
         relabeler = pseudo_label_relabeler(seed) if name.endswith("relabeled") else None
         return PseudoLabelClassifier(labeler, cnn, relabeler=relabeler)

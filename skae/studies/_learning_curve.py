@@ -29,7 +29,7 @@ from ._cache import fit_cached
 from ._data import study_data
 from ._files import CellLog, as_json, environment, locked, write_tables
 from ._profiles import PAPER_ACCURACY, PROFILES, REPORTED_SIZES, seed0_design
-from ._request import StudyError, check_device, resolve_profile
+from ._request import StudyError, check_device, check_precision, resolve_profile
 
 CONFUSION_LABELS = 480  # seed-0 Fig. 5: the sparse AE's confusion matrix at 480 labels
 
@@ -43,6 +43,7 @@ def pretrain_autoencoders(
     data_home=None,
     n_jobs=1,
     device="cpu",
+    precision="float32",
     verbose=0,
 ):
     """Fit the study's autoencoders, or load them from the cache in ``<out>/autoencoders``.
@@ -67,6 +68,9 @@ def pretrain_autoencoders(
         Autoencoders pretrained in parallel with joblib.
     device : str, default="cpu"
         Torch device for pretraining.
+    precision : {"float32", "bfloat16", "float16"}, default="float32"
+        Arithmetic of the pretraining (see the estimators' ``precision``); part of the
+        cache key when not float32.
     verbose : int, default=0
         Verbosity of the autoencoders' training.
 
@@ -87,7 +91,9 @@ def pretrain_autoencoders(
     autoencoders, _ = seed0_design(main.source)
     names = list(autoencoders) if names is None else list(names)
     data = _data_sets(main, [autoencoders[name][0] for name in names], data_home)
-    return _pretrain(profile, names, autoencoders, data, Path(out), n_jobs, device, verbose)
+    check_precision(precision, device)
+    settings = {"device": device, "precision": precision, "verbose": verbose}
+    return _pretrain(profile, names, autoencoders, data, Path(out), n_jobs, settings)
 
 
 def _data_sets(main, names, data_home):
@@ -100,14 +106,13 @@ def _data_sets(main, names, data_home):
     }
 
 
-def _pretrain(profile, names, autoencoders, data, out, n_jobs, device, verbose):
-    """Fit or load ``names`` from the pools of their data sets (``data``)."""
-    jobs = []
+def _pretrain(profile, names, autoencoders, data, out, n_jobs, settings):
+    """Fit or load ``names`` from the pools of their data sets (``data``); ``settings``:
+    the autoencoders' ``device``, ``precision`` and ``verbose``."""
+    jobs, verbose = [], settings["verbose"]
     for name in names:
         source = data[autoencoders[name][0]]
-        ae, n_images = study_autoencoder(
-            name, autoencoders[name][1], profile, source, device, verbose
-        )
+        ae, n_images = study_autoencoder(name, autoencoders[name][1], profile, source, **settings)
         jobs.append(
             joblib.delayed(fit_cached)(
                 ae,
@@ -121,7 +126,7 @@ def _pretrain(profile, names, autoencoders, data, out, n_jobs, device, verbose):
     return dict(zip(names, joblib.Parallel(n_jobs=n_jobs)(jobs)))
 
 
-def study_autoencoder(name, sparsity, profile, data, device="cpu", verbose=0):
+def study_autoencoder(name, sparsity, profile, data, device="cpu", precision="float32", verbose=0):
     """The unfitted autoencoder ``name`` and how many of ``data``'s pool images it uses.
 
     Of every 60 images, 59 pretrain and one validates (the seed's 59 000 and 1 000).
@@ -135,6 +140,7 @@ def study_autoencoder(name, sparsity, profile, data, device="cpu", verbose=0):
         batch_size=profile.ae_batch_size,
         validation_fraction=1 - n / n_images,
         device=device,
+        precision=precision,
         random_state=0,
         verbose=verbose,
     )
@@ -282,6 +288,7 @@ def run_learning_curve(
     data_home=None,
     n_jobs=1,
     device="cpu",
+    precision="float32",
     max_cells=None,
     figures=False,
     verbose=1,
@@ -321,6 +328,11 @@ def run_learning_curve(
         client, the cells run on the Dask cluster instead (``n_jobs=-1``: all its workers).
     device : str, default="cpu"
         Torch device of every fit, pretraining included.
+    precision : {"float32", "bfloat16", "float16"}, default="float32"
+        Arithmetic of the autoencoders' pretraining, where bfloat16 pays
+        (``benchmarks/precision.py``); the heads and the seed-0 CNN stay float32, where it
+        is slower (tiny layers, batch 16). Cells record it: a run reuses only cells of its
+        own precision.
     max_cells : int, default=None
         Run at most this many of the unfinished cells, in the order of the resume log (repeat
         by repeat, the paper's reported sizes first); ``None`` runs them all, ``0`` only
@@ -354,6 +366,7 @@ def run_learning_curve(
     if max_cells is not None and max_cells < 0:
         raise StudyError(f"max_cells must be None or >= 0, got {max_cells}.")
     check_device(device)
+    check_precision(precision, device)
     main = study_data(dataset, data_home=data_home, inputs=inputs)
     design, pipeline_encoders = seed0_design(main.source)
     names = list(pipeline_encoders) if pipelines is None else list(pipelines)
@@ -377,11 +390,12 @@ def run_learning_curve(
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     with locked(out):
-        run = environment(device, n_jobs=n_jobs, dataset=main.describe())
+        run = environment(device, precision=precision, n_jobs=n_jobs, dataset=main.describe())
         CellLog(out / "runs.jsonl").append(run)
         if verbose and skipped:
             print(f"{main.title}: train sizes {sizes} (the labeled pool has {len(y)} images)")
-        autoencoders = _pretrain(profile, encoders, design, data, out, n_jobs, device, verbose)
+        settings = {"device": device, "precision": precision, "verbose": verbose}
+        autoencoders = _pretrain(profile, encoders, design, data, out, n_jobs, settings)
         models = make_pipelines(
             autoencoders,
             profile,
@@ -422,6 +436,7 @@ def _run_cells(models, profile, data, out, run, n_jobs, max_cells, kept, verbose
         if c.get("profile") == as_json(profile)
         and c.get("dataset", "mnist") == dataset
         and c.get("sha256", sha256) == sha256  # a changed data set: its cells are stale
+        and c.get("precision", "float32") == run["precision"]
     }
     names = list(models)
     # Repeat by repeat, the sizes the paper reports first: a partial run is still a table.
@@ -445,6 +460,8 @@ def _run_cells(models, profile, data, out, run, n_jobs, max_cells, kept, verbose
     try:
         for cell in cells:
             cell.update(profile=as_json(profile), run=run["run"], dataset=dataset, sha256=sha256)
+            if run["precision"] != "float32":
+                cell["precision"] = run["precision"]
             log.append(cell)
             done[cell["pipeline"], cell["train_size"], cell["repeat"]] = cell
             progress.update()

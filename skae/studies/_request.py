@@ -1,6 +1,6 @@
 """A study request checked whole before any work: profile, device, data."""
 
-from .. import _checks
+from .. import _checks, _precision
 
 
 class StudyError(ValueError):
@@ -22,6 +22,15 @@ def check_device(device):
         _checks.check_device(device)
     except ValueError as error:
         raise StudyError(str(error)) from None
+
+
+def check_precision(precision, device):
+    """Fail before any work on an unknown precision; warn where it is slower than float32."""
+    if precision not in _precision.PRECISIONS:
+        raise StudyError(
+            f"Unknown precision {precision!r}; choose from {list(_precision.PRECISIONS)}."
+        )
+    _precision.check_precision(precision, device)
 
 
 def load_images(dataset, subset, data_home):
