@@ -132,7 +132,10 @@ def _rdb_storage(url):
         if parsed.get_backend_name() == "sqlite" and parsed.database in (None, "", ":memory:"):
             # every fit copies its pruning callback, and a copy would open an empty database
             raise ValueError("an in-memory SQLite database; give a file, sqlite:///search.db")
-        return optuna.storages.RDBStorage(url)
+        # a trial whose process died (a kill, a lost machine) is marked failed after 3 minutes
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            return optuna.storages.RDBStorage(url, heartbeat_interval=60, grace_period=180)
     except Exception as error:  # SQLAlchemy's many errors: all mean "cannot open it"
         first_line = (str(error).strip().splitlines() or [""])[0]
         raise StudyError(
