@@ -31,7 +31,7 @@ from skae import (
     SoftmaxClassifier,
     VAETransformer,
 )
-from skae.semi_supervised import GraphClassifier, PseudoLabelClassifier
+from skae.semi_supervised import GraphClassifier, LadderClassifier, PseudoLabelClassifier
 
 skops_io = pytest.importorskip("skops.io")
 try:
@@ -101,6 +101,12 @@ MODELS = {
         lambda: PseudoLabelClassifier(
             GraphClassifier(n_neighbors=5),
             CNNClassifier(image_shape=SHAPE, channels=(2, 2), max_epochs=1, random_state=0),
+        ),
+        "semi",
+    ),
+    "ladder": (
+        lambda: LadderClassifier(
+            hidden_units=(8, 4), image_shape=SHAPE, max_epochs=2, batch_size=16, random_state=0
         ),
         "semi",
     ),
