@@ -319,28 +319,32 @@ def search_figures(study):
     from optuna.visualization import matplotlib as optuna_plots
 
     values = {record["value"] for record in trial_records(study) if record["state"] == "COMPLETE"}
+    named = {"target_name": "validation MSE"}
     with matplotlib.rc_context(), warnings.catch_warnings(), _optuna_log(ERROR):
         warnings.simplefilter("ignore")  # experimental API, empty legends, flat axes
-        figures = {
-            "search_parallel_coordinates": optuna_plots.plot_parallel_coordinate(study),
-            "search_history": optuna_plots.plot_optimization_history(study),
+        axes = {
+            "search_parallel_coordinates": optuna_plots.plot_parallel_coordinate(study, **named),
+            "search_history": optuna_plots.plot_optimization_history(study, **named),
+            "search_importances": (
+                optuna_plots.plot_param_importances(study, **named)
+                if len(values) >= 2
+                else _note(
+                    "Parameter importances need two completed trials with different "
+                    f"values; this study has {len(values)} distinct value(s) so far."
+                )
+            ),
         }
-        figures["search_importances"] = (
-            optuna_plots.plot_param_importances(study)
-            if len(values) >= 2
-            else _note(
-                "Parameter importances need two completed trials with different values; "
-                f"this study has {len(values)} distinct value(s) so far."
-            )
-        )
-    return {name: axes.figure for name, axes in figures.items()}
+        for figure in (a.figure for a in axes.values()):
+            figure.set_size_inches(8, 5)
+            figure.tight_layout()  # Optuna's labels and legend would be cut off
+    return {name: a.figure for name, a in axes.items()}
 
 
 def _note(text):
     """Axes of a figure that only says ``text``."""
     from matplotlib import pyplot as plt
 
-    figure, axes = plt.subplots(figsize=(7, 1.5))
+    figure, axes = plt.subplots()
     axes.axis("off")
     axes.text(0.5, 0.5, text, ha="center", va="center", wrap=True)
     return axes
