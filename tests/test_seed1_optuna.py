@@ -91,7 +91,7 @@ def test_study_of_another_search_is_refused(tmp_path):
     other = study.user_attrs["search"]
     other["space"] = {**other["space"], "latent_dim": other["space"]["dropout"]}
     study.set_user_attr("search", other)
-    with pytest.raises(StudyError, match="search space"):
+    with pytest.raises(StudyError, match="search space of latent_dim"):
         open_study(url, images=300, epochs=2)
 
 

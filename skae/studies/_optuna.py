@@ -116,7 +116,7 @@ def open_study(storage, *, images, epochs, random_state=0):
     elif _differs(stored, setup):
         raise StudyError(
             f"the Optuna storage holds a {STUDY_NAME!r} study of another search "
-            f"({_differs(stored, setup)}); use another --out or --storage."
+            f"({_differs(stored, setup)}); use another output folder or storage."
         )
     study.sampler = optuna.samplers.TPESampler(seed=random_state + len(study.trials))
     return study
@@ -150,9 +150,9 @@ def _differs(stored, setup):
     def space(search):
         return {k: json_to_distribution(v) for k, v in search.get("space", {}).items()}
 
-    differences = (
-        [] if space(stored) == space(setup) else [f"search space {sorted(stored['space'])}"]
-    )
+    old, new = space(stored), space(setup)
+    changed = sorted(k for k in old.keys() | new.keys() if old.get(k) != new.get(k))
+    differences = [f"search space of {', '.join(changed)}"] if changed else []
     differences += [
         f"{key} {stored.get(key)} instead of {setup[key]}"
         for key in ("images", "epochs")
