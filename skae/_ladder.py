@@ -463,6 +463,12 @@ class LadderClassifier(NeuralClassifier):
         net.lr_decay_start = self.lr_decay_start if epochs is None else 1.0  # partial_fit: flat
         return super()._fit_net(net, X, y, epochs=epochs)
 
+    def _as_trained(self, name, value):
+        """As the base's; the sizes of the other architecture are no change of the network."""
+        if name == {"fc": "channels", "conv": "hidden_units"}.get(self.architecture):
+            return None
+        return super()._as_trained(name, value)
+
     def _apply_new_params(self, net):
         super()._apply_new_params(net)
         net.noise_std, net.denoising_costs = float(self.noise_std), self._layer_costs()

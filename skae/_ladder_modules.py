@@ -23,15 +23,28 @@ MIN_SIDE = 8  # smallest height / width the convolutional encoder reduces to at 
 CONV_DEPTH = 9  # layers of conv_layers
 
 
-def moments(z):
-    """Per-feature (channel) mean and biased variance of ``z`` (B, m) or (B, C, H, W)."""
+def standardize(z):
+    """``z`` (B, m) or (B, C, H, W) normalised per feature (channel) by its batch mean and
+    biased variance; returns ``(normalised, mean, var)``. Two passes: faster on CPUs than
+    ``torch.var_mean``."""
     dims = [0, *range(2, z.dim())]
-    var, mean = torch.var_mean(z, dim=dims, correction=0, keepdim=True)
-    return mean, var
+    mean = z.mean(dim=dims, keepdim=True)
+    centred = z - mean
+    var = centred.square().mean(dim=dims, keepdim=True)
+    return centred * torch.rsqrt(var + EPS), mean, var
 
 
 def normalize(z, mean, var):
-    return (z - mean) / torch.sqrt(var + EPS)
+    return (z - mean) * torch.rsqrt(var + EPS)
+
+
+def gaussian_like(z):
+    """Standard normal noise of ``z``'s shape and memory layout: drawn contiguous and then
+    viewed channels last for channels-last maps (``randn_like`` fills those 6x slower)."""
+    if z.dim() == 4 and z.is_contiguous(memory_format=torch.channels_last):
+        n, c, h, w = z.shape
+        return torch.randn(n, h, w, c, dtype=z.dtype, device=z.device).permute(0, 3, 1, 2)
+    return torch.randn_like(z)
 
 
 class SplitBatchNorm(nn.Module):
@@ -56,10 +69,13 @@ class SplitBatchNorm(nn.Module):
             shape = (1, -1) + (1,) * (z.dim() - 2)
             return normalize(z, self.running_mean.view(shape), self.running_var.view(shape)), []
         parts = z.split(list(sizes)) if sizes else [z]
-        stats = [moments(part) for part in parts]
+        normalised, stats = [], []
+        for part in parts:
+            out, mean, var = standardize(part)
+            normalised.append(out)
+            stats.append((mean, var))
         if track:
             self._track(*stats[0], count=parts[0].numel() // z.shape[1])
-        normalised = [normalize(part, *s) for part, s in zip(parts, stats)]
         return torch.cat(normalised) if len(normalised) > 1 else normalised[0], stats
 
     @torch.no_grad()
@@ -97,7 +113,7 @@ class LadderLayer(nn.Module):
         """``(z, h', stats)``: the (noisy) normalised pre-activation, the output, the statistics."""
         z, stats = self.norm(self.transform(h), sizes, track)
         if noise_std > 0:
-            z = z + noise_std * torch.randn_like(z)
+            z = z + noise_std * gaussian_like(z)
         return z, self.activate(z), stats
 
     def activate(self, z):
@@ -211,6 +227,8 @@ class LadderNetwork(nn.Module):
             {str(k): nn.Linear(width(k + 1), width(k), bias=False) for k in decoded if k < top}
         )
         self._init_weights()
+        if architecture == "conv":  # maps stay channels last: faster CPU convolutions, pooling
+            self.to(memory_format=torch.channels_last)
 
     def _init_weights(self):
         """The reference's initialisation: variance 1 / fan-in (normal for fully connected
@@ -229,12 +247,13 @@ class LadderNetwork(nn.Module):
         c, h, w = self.image_shape
         images = x.reshape(-1, c, h, w)
         pad_h, pad_w = max(MIN_SIDE - h, 0), max(MIN_SIDE - w, 0)
-        return F.pad(images, (0, pad_w, 0, pad_h)) if pad_h or pad_w else images
+        images = F.pad(images, (0, pad_w, 0, pad_h)) if pad_h or pad_w else images
+        return images.contiguous(memory_format=torch.channels_last)
 
     def encode(self, x, sizes=None, noise_std=0.0, track=False):
         """Every layer's state, the input's first; noise of ``noise_std`` when > 0."""
         if noise_std > 0:
-            x = x + noise_std * torch.randn_like(x)
+            x = x + noise_std * gaussian_like(x)
         states, h = [LayerState(x, x, [])], x
         for layer in self.layers:
             z, h, stats = layer(h, sizes, noise_std, track)
@@ -284,7 +303,7 @@ class LadderNetwork(nn.Module):
                 u = noisy[top].h[n_labeled:].float().softmax(dim=1)
             else:
                 u = self.vertical[str(k)](estimate)
-            u = normalize(u.float(), *moments(u.float()))
+            u = standardize(u.float())[0]
             estimate = self.combinators[str(k)](noisy[k].z[n_labeled:].float(), u)
             target = clean[k].z[n_labeled:].float()
             normalised = normalize(estimate, *clean[k].stats[1]) if k > 0 else estimate
