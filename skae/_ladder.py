@@ -157,7 +157,9 @@ class LadderClassifier(NeuralClassifier):
     its batch statistics without scale or shift, then adds a learned shift (``beta``, and a
     scale ``gamma`` at the softmax). ``predict`` and ``predict_proba`` run the clean pass,
     normalised by the running statistics of the labeled batches, as the reference
-    implementation does.
+    implementation does. With ``precision="bfloat16"`` only the matrix products and
+    convolutions run in bfloat16: the normalisations, the combinators and the losses stay
+    float32.
 
     ``fit(X, y)`` takes every sample, unlabeled ones marked ``-1`` (scikit-learn's
     semi-supervised convention); labels may be of any type, but only numeric labels can mark
@@ -223,10 +225,6 @@ class LadderClassifier(NeuralClassifier):
         the best weights; needs ``validation_fraction``.
     device : str or torch.device, default="cpu"
         Where to train and infer, e.g. ``"cuda"``.
-    precision : {"float32", "bfloat16", "float16"}, default="float32"
-        Arithmetic of the matrix products and convolutions (``torch.autocast``, once skae's
-        estimators support it); the normalisations, the combinators and the losses stay
-        float32.
     random_state : int, RandomState instance or None, default=None
         Seeds weight initialisation, noise, shuffling and the labeled batches.
     {training_options}
@@ -296,7 +294,6 @@ class LadderClassifier(NeuralClassifier):
         "image_shape": [tuple, list, None],
         "lr_decay_start": [Interval(Real, 0, 1, closed="both")],
         "batch_size": [Interval(Integral, 2, None, closed="left")],
-        "precision": [StrOptions({"float32", "bfloat16", "float16"})],
     }
 
     def __init__(

@@ -136,6 +136,17 @@ def test_validation_split_reports_the_clean_cross_entropy():
     assert all(np.isfinite(model.validation_loss_curve_))
 
 
+@pytest.mark.parametrize("params", [FC, CONV], ids=["fc", "conv"])
+def test_bfloat16_keeps_statistics_and_losses_in_float32(params):
+    fp32 = tiny(**params).fit(X_TINY, Y_TINY)
+    model = tiny(precision="bfloat16", **params).fit(X_TINY, Y_TINY)
+    assert np.isfinite(model.loss_curve_).all()
+    np.testing.assert_allclose(model.loss_curve_, fp32.loss_curve_, rtol=0.05)
+    proba = model.predict_proba(X_TINY)
+    assert proba.dtype == np.float32
+    np.testing.assert_allclose(proba, fp32.predict_proba(X_TINY), atol=0.1)
+
+
 def test_pickle_and_clone():
     model = tiny(**CONV).fit(X_TINY, Y_TINY)
     loaded = pickle.loads(pickle.dumps(model))
