@@ -28,7 +28,7 @@ import matplotlib.pyplot as plt
 import optuna
 from optuna.distributions import FloatDistribution, IntDistribution
 from optuna_integration import OptunaSearchCV, SkorchPruningCallback
-from sklearn.pipeline import make_pipeline
+from sklearn.pipeline import Pipeline
 
 from skae import ConvAETransformer, SoftmaxClassifier
 from skae.datasets import load_dataset
@@ -47,16 +47,18 @@ X_test, y_test = mnist.data_test[:1000], mnist.target_test[:1000]
 # Optuna distributions and cross-validates each setting (the pipeline's ``score`` is the
 # head's accuracy). The encoder is seed-0's convolutional one, whose 196 code features
 # are useful after two epochs.
-pipeline = make_pipeline(
-    ConvAETransformer(max_epochs=2, random_state=0),
-    SoftmaxClassifier(max_epochs=20, random_state=0),
+pipeline = Pipeline(
+    [
+        ("ae", ConvAETransformer(max_epochs=2, random_state=0)),
+        ("head", SoftmaxClassifier(max_epochs=20, random_state=0)),
+    ]
 )
 search = OptunaSearchCV(
     pipeline,
     {
-        "convaetransformer__lr": FloatDistribution(1e-4, 3e-2, log=True),
-        "convaetransformer__sparsity": FloatDistribution(1e-5, 1e-1, log=True),
-        "softmaxclassifier__lr": FloatDistribution(1e-3, 1e-1, log=True),
+        "ae__lr": FloatDistribution(1e-4, 3e-2, log=True),
+        "ae__sparsity": FloatDistribution(1e-5, 1e-1, log=True),
+        "head__lr": FloatDistribution(1e-3, 1e-1, log=True),
     },
     cv=2,
     n_trials=6,
@@ -64,7 +66,7 @@ search = OptunaSearchCV(
 ).fit(X, y)
 print(f"best: {search.best_params_}, CV accuracy {search.best_score_:.3f}")
 print(f"test accuracy of the refitted pipeline: {search.score(X_test, y_test):.3f}")
-encoder = search.best_estimator_[0]  # fitted on all 1 000 images: used in part 3
+encoder = search.best_estimator_["ae"]  # refitted on all 1 000 images: used in part 3
 
 # %%
 # Seed-1's Figure 13 is this plot: one line per trial through its parameter values, coloured
