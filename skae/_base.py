@@ -235,7 +235,7 @@ class TorchEstimator(BaseEstimator):
         callbacks += self._extra_callbacks()
         if self.verbose >= 2:
             callbacks.append(("epoch_progress_bar", EpochProgressBar()))
-        callbacks += copy.deepcopy(self.callbacks or [])
+        callbacks += _copies(self.callbacks or [])
         if self.patience is not None:
             callbacks.append(
                 ("early_stopping", EarlyStopping(patience=self.patience, load_best=True))
@@ -424,6 +424,18 @@ class TorchEstimator(BaseEstimator):
             f"{name}'s weights are NaN or infinite: training diverged{when}. Lower lr (now "
             f"{self.lr:g}) or clip gradients (clip_grad_norm), and fit again."
         )
+
+
+def _copies(callbacks):
+    """Deep copies of ``callbacks``, sharing what stands for outside state: an Optuna trial
+    (``SkorchPruningCallback``) must be the study's own, or its reports go nowhere."""
+    memo = {}
+    for callback in callbacks:
+        callback = callback[1] if isinstance(callback, tuple) else callback
+        for value in getattr(callback, "__dict__", {}).values():
+            if type(value).__module__.partition(".")[0] == "optuna":
+                memo[id(value)] = value
+    return copy.deepcopy(callbacks, memo)
 
 
 def _same(a, b):

@@ -360,3 +360,19 @@ def test_score_samples_and_score_are_computed_per_batch(monkeypatch):
         np.testing.assert_allclose(model.score_samples(X), scores, rtol=1e-5)
         assert model.score(X) == pytest.approx(score, rel=1e-5)
     assert [out.shape for out in outputs] == [(120,)] * 4 and max(batches) == 7
+
+
+def test_an_optuna_pruning_callback_reports_to_the_callers_trial():
+    """Each fit copies the callbacks, but not the Optuna trial they report to."""
+    optuna = pytest.importorskip("optuna")
+    from optuna_integration import SkorchPruningCallback
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    X, y = np.random.default_rng(0).random((60, 8), dtype=np.float32), np.arange(60) % 2
+    study = optuna.create_study(pruner=optuna.pruners.NopPruner())  # in memory
+    trial = study.ask()
+    callback = SkorchPruningCallback(trial, "valid_loss")
+    model = SoftmaxClassifier(max_epochs=3, validation_fraction=0.2, callbacks=[callback])
+    model.fit(X, y)
+    assert sorted(study.trials[0].intermediate_values) == [0, 1, 2]  # one report an epoch
+    assert model.callbacks[0] is callback  # the parameter is left as set

@@ -130,7 +130,7 @@ def _rdb_storage(url):
     try:
         parsed = make_url(url)
         if parsed.get_backend_name() == "sqlite" and parsed.database in (None, "", ":memory:"):
-            # every fit copies its pruning callback, and a copy would open an empty database
+            # the study must outlive the run: to resume, and for other machines to join
             raise ValueError("an in-memory SQLite database; give a file, sqlite:///search.db")
         # a trial whose process died (a kill, a lost machine) is marked failed after 3 minutes
         with warnings.catch_warnings():
@@ -191,8 +191,7 @@ def run_trials(study, X, *, n_trials, max_epochs, device="cpu", random_state=0, 
     Parameters
     ----------
     study : optuna.Study
-        From :func:`open_study`. Its storage must be an RDB one: skae copies callbacks for
-        each fit, and a copied in-memory trial would report to a copy of the study.
+        From :func:`open_study` (an RDB storage, so that a stopped run resumes).
     X : array of shape (n_samples, n_features)
         Unlabeled flattened images.
     n_trials : int
