@@ -72,11 +72,9 @@ class MixedBatchLoader:
 
     def _labeled_rows(self, count):
         """``count`` labeled indices: whole permutations of the labeled samples, in turn."""
-        n = len(self.labeled)
-        cycles = [
-            torch.randperm(n, device=self.labeled.device) if self.shuffle else torch.arange(n)
-            for _ in range(n_batches(count, n))
-        ]
+        n, device = len(self.labeled), self.labeled.device
+        draw = torch.randperm if self.shuffle else torch.arange
+        cycles = [draw(n, device=device) for _ in range(n_batches(count, n))]
         return self.labeled[torch.cat(cycles)[:count]]
 
 
