@@ -429,13 +429,16 @@ class LadderClassifier(NeuralClassifier):
         return torch.from_numpy(encoded)
 
     def _module_params(self, n_features, n_classes):
+        if self.architecture == "fc":  # the other architecture's sizes are not checked
+            sizes = {"module__hidden_units": self._hidden_units()}
+        else:
+            sizes = {"module__channels": check_sizes(self, "channels", self.channels, length=4)}
         return {
             "module__n_features": n_features,
             "module__n_classes": n_classes,
             "module__architecture": self.architecture,
             "module__image_shape": self.image_shape_,
-            "module__hidden_units": self._hidden_units(),
-            "module__channels": check_sizes(self, "channels", self.channels, length=4),
+            **sizes,
         }
 
     def _hidden_units(self):

@@ -85,6 +85,11 @@ def test_errors(y, params, match):
         tiny(**params).fit(X_TINY, y)
 
 
+def test_the_other_architectures_sizes_are_ignored():
+    tiny(channels=()).fit(X_TINY, Y_TINY)
+    tiny(**CONV, hidden_units=(0,)).fit(X_TINY, Y_TINY)
+
+
 def test_batch_statistics_need_two_samples():
     with pytest.raises(InvalidParameterError, match="batch_size"):
         tiny(batch_size=1).fit(X_TINY, Y_TINY)
