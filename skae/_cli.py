@@ -2,6 +2,7 @@
 
 import argparse
 import json
+import math
 import sys
 from contextlib import contextmanager
 from pathlib import Path
@@ -104,6 +105,12 @@ def _few_labels(args):
         print(f"\n{format_few_labels(rows, dataset, descriptions.get(dataset))}")
         print(f"\nDoes pretraining help on {dataset}? (best inductive methods)")
         print(answer_few_labels(rows, dataset))
+        described = descriptions.get(dataset, {})
+        note = described and FEW_LABELS_PROFILES[args.profile].pretraining_note(
+            described["pool"], math.prod(described["image_shape"])
+        )
+        if note:
+            print(note)
     print(f"\ntables: {Path(args.out) / 'summary.csv'}; figure: {Path(args.out) / 'figures'}")
 
 

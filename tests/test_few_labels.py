@@ -84,7 +84,16 @@ def test_unknown_method_fails_before_any_work(tmp_path):
 def test_command_line(tmp_path, capsys):
     args = ["few-labels", "--profile", "tiny", "--out", str(tmp_path), "--quiet"]
     assert main([*args, "--methods", "frozen_svc"]) == 0
-    assert "frozen_svc on dense_ae" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert "frozen_svc on dense_ae" in printed
+    assert "use --profile paper to answer the question" in printed  # tiny pretrains too little
+
+
+def test_profiles_say_when_they_pretrain_too_little_to_answer():
+    mnist = (10_000, 784)  # the quick profile's pool
+    assert "below ~235 200 000" in study.FEW_LABELS_PROFILES["tiny"].pretraining_note(*mnist)
+    assert study.FEW_LABELS_PROFILES["quick"].pretraining_note(*mnist) == ""
+    assert study.FEW_LABELS_PROFILES["paper"].pretraining_note(60_000, 784) == ""
 
 
 def test_a_subset_of_cells_runs_the_second_round(tmp_path, capsys):
