@@ -128,3 +128,12 @@ def test_precision_is_recorded_and_cells_of_another_precision_are_not_reused(tmp
         assert abs(a["mean_accuracy"] - b["mean_accuracy"]) < 0.1, (a, b)
     with pytest.raises(StudyError, match="Unknown precision 'half'"):
         run_few_labels("tiny", methods=methods, precision="half", **args)
+
+
+def test_the_ladder_network_is_an_autoencoder_method_trained_on_the_pool(tmp_path):
+    rows = run_few_labels(
+        "tiny", out=tmp_path, methods=["ladder_fc"], datasets=["digits"], verbose=0
+    )
+    cells = study.CellLog(tmp_path / "cells.jsonl").read()
+    assert {c["method"] for c in cells} == {"ladder_fc"} and all(c["pretrained"] for c in cells)
+    assert all(r["mean_accuracy"] > 0.2 for r in rows)  # 10 classes: chance is 0.1
