@@ -123,11 +123,13 @@ class SkaeNet(NeuralNet):
         scaler.update()
 
     def _grad_scaler(self):
-        """The float16 gradient scaler, made on first use and kept (with its scale) after."""
-        scaler = getattr(self, "grad_scaler_", None)
-        if scaler is None and getattr(self, "precision", "float32") == "float16":
-            scaler = self.grad_scaler_ = grad_scaler("float16", self.device)
-        return scaler
+        """The float16 gradient scaler, made on first use and kept (with its scale) after;
+        ``None`` in other precisions (a warm fit that leaves float16 drops it)."""
+        if getattr(self, "precision", "float32") != "float16":
+            self.grad_scaler_ = None
+        elif getattr(self, "grad_scaler_", None) is None:
+            self.grad_scaler_ = grad_scaler("float16", self.device)
+        return self.grad_scaler_
 
     def _autocast(self):
         return autocast(getattr(self, "precision", "float32"), self.device)  # old pickles: fp32

@@ -20,6 +20,8 @@ its weights, optimizer state and history are put back.
 import io
 import json
 import os
+import pickle
+import re
 import zipfile
 from contextlib import contextmanager
 
@@ -209,6 +211,11 @@ def load(path, *, trusted=None):
     True
     """
     sio = _import_skops()
+    if isinstance(path, (bytes, bytearray, memoryview)):
+        raise TypeError(
+            "load takes a path or a binary file object, not the file's bytes: "
+            "load(io.BytesIO(data))."
+        )
     name = str(path) if isinstance(path, (str, os.PathLike)) else "the file"
     try:
         archive = zipfile.ZipFile(path)
@@ -280,6 +287,13 @@ def _type_names(types):
     if types is None:
         return []
     types = [types] if isinstance(types, (str, type)) else types
+    if not isinstance(types, (list, tuple, set)) or not all(
+        isinstance(t, (str, type)) for t in types
+    ):
+        raise TypeError(
+            f"trusted must be None or a list of type names or types, got {types!r}; "
+            "a refused file's error names the types it needs."
+        )
     return [t if isinstance(t, str) else _type_name(t) for t in types]
 
 
@@ -391,7 +405,15 @@ class _NetFiles:
             history = json.loads(self.archive.read(f"nets/{number}.json"))
         except KeyError as error:
             raise ValueError(_not_skae(self.name, f"{error.args[0]}")) from None
-        state = torch.load(io.BytesIO(raw_state), map_location="cpu", weights_only=True)
+        try:
+            state = torch.load(io.BytesIO(raw_state), map_location="cpu", weights_only=True)
+        except pickle.UnpicklingError as error:  # torch's text would suggest the unsafe load
+            found = re.search(r"GLOBAL (\S+)", str(error))
+            what = f"names {found[1]}, not a tensor" if found else "holds more than tensors"
+            raise UntrustedTypesError(
+                _not_skae(self.name, f"nets/{number}.pt {what}; nothing from it was run"),
+                [found[1]] if found else [],
+            ) from None
         if not (isinstance(state, dict) and {"module", "optimizer", "criterion"} <= set(state)):
             raise ValueError(_not_skae(self.name, f"nets/{number}.pt is not a net's state"))
         return state, history
@@ -429,8 +451,9 @@ def _rebuild_net(estimator, state, history):
     net.module_.load_state_dict(state["module"])
     net.optimizer_.load_state_dict(state["optimizer"])
     net.criterion_.load_state_dict(state["criterion"])
-    if "grad_scaler" in state:
-        net._grad_scaler().load_state_dict(state["grad_scaler"])
+    scaler = net._grad_scaler()
+    if scaler is not None and "grad_scaler" in state:
+        scaler.load_state_dict(state["grad_scaler"])
     net.history = History(history)
     return net
 

@@ -1,6 +1,7 @@
 """skae.io: every estimator and pipeline round-trips exactly; untrusted files are refused."""
 
 import json
+import os
 import subprocess
 import sys
 import zipfile
@@ -460,3 +461,44 @@ def test_missing_skops_names_the_extra(monkeypatch, tmp_path):
     monkeypatch.setitem(sys.modules, "skops.io", None)
     with pytest.raises(ImportError, match='pip install "skae\\[io\\]"'):
         skae.io.dump(SoftmaxClassifier(), tmp_path / "model.skae")
+
+
+class _Evil:
+    def __reduce__(self):
+        return (os.system, ("true",))
+
+
+def test_a_weights_file_holding_code_is_refused_naming_it(tmp_path):
+    path = tmp_path / "model.skae"
+    skae.io.dump(SoftmaxClassifier(max_epochs=1, random_state=0).fit(*_digits()), path)
+    forged = tmp_path / "forged.skae"
+    with zipfile.ZipFile(path) as src, zipfile.ZipFile(forged, "w") as dst:
+        for item in src.infolist():
+            data = src.read(item)
+            if item.filename == "nets/0.pt":
+                buffer = BytesIO()
+                torch.save({"module": _Evil(), "optimizer": {}, "criterion": {}}, buffer)
+                data = buffer.getvalue()
+            dst.writestr(item, data)
+    with pytest.raises(
+        skae.io.UntrustedTypesError, match=r"names \S*system, not a tensor; nothing from it was run"
+    ):
+        skae.io.load(forged)
+
+
+def test_misused_arguments_are_clear_errors(tmp_path):
+    path = tmp_path / "model.skae"
+    skae.io.dump(SoftmaxClassifier(), path)
+    with pytest.raises(TypeError, match="trusted must be None or a list"):
+        skae.io.load(path, trusted=True)
+    with pytest.raises(TypeError, match=r"not the file's bytes: load\(io.BytesIO"):
+        skae.io.load(path.read_bytes())
+
+
+def test_a_warm_fit_that_left_float16_saves_and_loads(tmp_path):
+    X, y = _digits()
+    model = SoftmaxClassifier(max_epochs=1, random_state=0, warm_start=True, precision="float16")
+    model.fit(X, y).set_params(precision="float32").fit(X, y)
+    skae.io.dump(model, tmp_path / "m.skae")
+    loaded = skae.io.load(tmp_path / "m.skae")
+    np.testing.assert_array_equal(loaded.predict_proba(X), model.predict_proba(X))

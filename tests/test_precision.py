@@ -76,7 +76,9 @@ def test_float16_trains_with_a_gradient_scaler(monkeypatch):
     assert model.net_.grad_scaler_.get_scale() > 0
     fp32 = SoftmaxClassifier(max_epochs=2, random_state=0).fit(X, Y)
     np.testing.assert_allclose(model.loss_curve_, fp32.loss_curve_, rtol=0.02)
-    assert not hasattr(fp32.net_, "grad_scaler_")
+    assert getattr(fp32.net_, "grad_scaler_", None) is None
+    model.set_params(warm_start=True, precision="float32").fit(X, Y)  # leaving float16
+    assert model.net_.grad_scaler_ is None
 
 
 def test_bfloat16_without_cpu_support_warns_once_with_its_cost(monkeypatch):
