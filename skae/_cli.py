@@ -21,6 +21,7 @@ from .studies import (
     run_learning_curve,
     run_seed1,
 )
+from .studies._few_labels import summary_name
 
 
 def _learning_curve(args):
@@ -101,6 +102,8 @@ def _few_labels(args):
         verbose=0 if args.quiet else 1,
     )
     descriptions = json.loads((Path(args.out) / "datasets.json").read_text())
+    if args.precision != "float32":
+        print(f"\n(in {args.precision}: the autoencoder's pretraining and the pseudo-label CNNs)")
     for dataset in dict.fromkeys(row["dataset"] for row in rows):
         print(f"\n{format_few_labels(rows, dataset, descriptions.get(dataset))}")
         print(f"\nDoes pretraining help on {dataset}? (best inductive methods)")
@@ -111,7 +114,8 @@ def _few_labels(args):
         )
         if note:
             print(note)
-    print(f"\ntables: {Path(args.out) / 'summary.csv'}; figure: {Path(args.out) / 'figures'}")
+    tables = Path(args.out) / f"{summary_name(args.precision)}.csv"
+    print(f"\ntables: {tables}; figure: {Path(args.out) / 'figures'}")
 
 
 @contextmanager

@@ -224,7 +224,8 @@ def run_few_labels(
         100 / 300 labels per class, 5 draws, MNIST and FashionMNIST, all 60 000 + 10 000
         images). Budgets a class cannot fill are skipped, with a note.
     out : path-like
-        Output folder: ``cells.jsonl`` (resume log), ``summary.csv`` (and ``.json``),
+        Output folder: ``cells.jsonl`` (resume log), ``summary.csv`` (and ``.json``;
+        ``summary_bfloat16.csv`` and so on for another ``precision``),
         ``summary_<dataset>.rst`` tables, ``datasets.json`` (each data set's shapes, classes
         and test-set source), ``figures/few_labels.png``, cached autoencoders.
     data_home : path-like or None, default=None
@@ -313,7 +314,7 @@ def run_few_labels(
             for cell in log.read()
             if _same_profile(cell, profile)
             and _same_data(cell, data)
-            and cell.get("precision", "float32") == precision
+            and _precision(cell) in (precision, None)
         }
         sizes = {name: kept for name, (kept, _) in budgets.items()}
         todo = [
@@ -347,7 +348,7 @@ def run_few_labels(
         finally:
             progress.close()
             rows = summarize(done.values())
-            _write(rows, out, descriptions)
+            _write(rows, out, descriptions, precision)
     return rows
 
 
@@ -394,6 +395,14 @@ def _cells(profile, methods, budgets, precision="float32"):
         for name in methods
         for rep in METHODS[name].representations
     ]
+
+
+def _precision(cell):
+    """The precision ``cell`` was computed in; ``None`` for a method it does not touch (the
+    autoencoder's codes and the pseudo-label CNNs use it), whose cells any run reuses."""
+    if cell["representation"] != "dense_ae" and not cell["method"].startswith("poisson_pseudo"):
+        return None
+    return cell.get("precision", "float32")
 
 
 def _key(cell):
@@ -596,12 +605,18 @@ def _name(row):
     return f"{row['method']} on {row['representation']} {100 * row['mean_accuracy']:.1f} %"
 
 
-def _write(rows, out, descriptions):
+def summary_name(precision="float32"):
+    """Stem of the summary files: a run in another precision writes its own tables."""
+    return "summary" if precision == "float32" else f"summary_{precision}"
+
+
+def _write(rows, out, descriptions, precision="float32"):
     if not rows:
         return
-    write_tables(rows, out, "summary", list(rows[0]))
+    name = summary_name(precision)
+    write_tables(rows, out, name, list(rows[0]))
     for dataset in dict.fromkeys(row["dataset"] for row in rows):
-        with write_atomic(out / f"summary_{dataset}.rst") as file:
+        with write_atomic(out / f"{name}_{dataset}.rst") as file:
             file.write(format_few_labels(rows, dataset, descriptions.get(dataset)))
     from ..plots import plot_few_labels
 
@@ -613,7 +628,7 @@ def _write(rows, out, descriptions):
     figure = plot_few_labels(
         rows, anchors=ANCHORS, families=FAMILIES, display_names=DISPLAY_NAMES, titles=titles
     )
-    save_figures({"few_labels": figure}, out / "figures")
+    save_figures({name.replace("summary", "few_labels"): figure}, out / "figures")
 
 
 def _describe(cell):
