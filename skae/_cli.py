@@ -65,6 +65,7 @@ def _seed1(args):
         storage=args.storage,
         n_jobs=args.n_jobs,
         device=args.device,
+        precision=args.precision,
         verbose=0 if args.quiet else 1,
     )
     print(f"\nautoencoders trained with {metrics['ae_params_source']}: {metrics['ae_params']}")
@@ -231,6 +232,7 @@ def build_parser():
         help="--search optuna: the study's database instead of OUT/search.db, e.g. "
         "postgresql://user@host/db, shared by machines that run the same search",
     )
+    _add_precision(seed1)
     seed1.set_defaults(handler=_seed1)
     few = commands.add_parser(
         "few-labels",

@@ -246,6 +246,14 @@ def test_seed1_cli_on_tiny_profile(tmp_path, capsys):
     models = sorted(p.stat().st_mtime for p in (tmp_path / "models").iterdir())
     assert main(["seed1", "--profile", "tiny", "--out", str(tmp_path), "--quiet"]) == 0
     assert sorted(p.stat().st_mtime for p in (tmp_path / "models").iterdir()) == models
+    # bfloat16 autoencoders are other models (own cache keys); the float32 ones stay
+    options = ["--profile", "tiny", "--out", str(tmp_path), "--quiet", "--precision", "bfloat16"]
+    assert main(["seed1", *options]) == 0
+    precisions = [joblib.load(path).precision for path in (tmp_path / "models").iterdir()]
+    assert sorted(precisions) == ["bfloat16"] * len(models) + ["float32"] * len(models)
+    assert json.loads((tmp_path / "metrics.json").read_text())["environment"]["precision"] == (
+        "bfloat16"
+    )
 
 
 def test_seed1_ctrl_c_caches_only_finished_models(tmp_path, ctrl_c):

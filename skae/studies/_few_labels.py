@@ -181,6 +181,7 @@ class Method(NamedTuple):
     unlabeled: bool  # trains on the unlabeled pool too (-1 labels)
     transductive: bool = False  # the test images are in its graph
     autoencoder: bool = False  # an autoencoder trained with the labels (the ladder network)
+    precision: bool = False  # its large CNNs train in the study's precision (autocast)
 
 
 METHODS = {
@@ -191,9 +192,11 @@ METHODS = {
     "frozen_svc": Method(("pixels", "dense_ae"), unlabeled=False),
     "self_training": Method(("dense_ae",), unlabeled=True),
     "poisson_inductive": Method(("pixels_pca50", "dense_ae"), unlabeled=True),
-    "poisson_pseudo_cnn": Method(("dense_ae",), unlabeled=True),
-    "poisson_pseudo_cnn_relabeled": Method(("dense_ae",), unlabeled=True),
-    "poisson_pseudo_cnn_transductive": Method(("dense_ae",), True, transductive=True),
+    "poisson_pseudo_cnn": Method(("dense_ae",), unlabeled=True, precision=True),
+    "poisson_pseudo_cnn_relabeled": Method(("dense_ae",), unlabeled=True, precision=True),
+    "poisson_pseudo_cnn_transductive": Method(
+        ("dense_ae",), True, transductive=True, precision=True
+    ),
     "poisson_transductive": Method(("pixels_pca50", "dense_ae"), True, transductive=True),
     "laplace_transductive": Method(("pixels_pca50", "dense_ae"), True, transductive=True),
     "ladder_fc": Method(("pixels",), unlabeled=True, autoencoder=True),
@@ -379,7 +382,7 @@ def _describe_datasets(out, data):
 
 def _cells(profile, methods, budgets, precision="float32"):
     """Every cell, draw by draw (every data set in each): a partial run is still a table."""
-    return [
+    cells = [
         {
             "dataset": dataset,
             "n_labels": n,
@@ -387,7 +390,6 @@ def _cells(profile, methods, budgets, precision="float32"):
             "representation": rep,
             "method": name,
             "profile": as_json(profile),
-            **({} if precision == "float32" else {"precision": precision}),
         }
         for draw in range(profile.n_draws)
         for dataset, sizes in budgets.items()
@@ -395,14 +397,22 @@ def _cells(profile, methods, budgets, precision="float32"):
         for name in methods
         for rep in METHODS[name].representations
     ]
+    if precision != "float32":
+        for cell in filter(_uses_precision, cells):
+            cell["precision"] = precision
+    return cells
+
+
+def _uses_precision(cell):
+    """Whether ``cell`` trains anything in the study's precision: the autoencoder behind its
+    codes or its own large CNNs (the heads and small CNNs stay float32: faster there)."""
+    return cell["representation"] == "dense_ae" or METHODS[cell["method"]].precision
 
 
 def _precision(cell):
-    """The precision ``cell`` was computed in; ``None`` for a method it does not touch (the
-    autoencoder's codes and the pseudo-label CNNs use it), whose cells any run reuses."""
-    if cell["representation"] != "dense_ae" and not cell["method"].startswith("poisson_pseudo"):
-        return None
-    return cell.get("precision", "float32")
+    """The precision ``cell`` was computed in; ``None`` where precision does not touch it, so
+    that a run in any precision reuses it."""
+    return cell.get("precision", "float32") if _uses_precision(cell) else None
 
 
 def _key(cell):

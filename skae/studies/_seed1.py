@@ -21,7 +21,7 @@ from ._cache import fit_cached
 from ._files import environment, locked, write_atomic
 from ._optuna import open_study, run_trials, search_figures, summarize_study, write_trials
 from ._profiles import SEARCH_SPACE, SEED1_BEST, SEED1_PROFILES, SEED1_TARGETS
-from ._request import StudyError, check_device, load_images, resolve_profile
+from ._request import StudyError, check_device, check_precision, load_images, resolve_profile
 
 
 def search_autoencoder(
@@ -85,6 +85,7 @@ def run_seed1(
     data_home=None,
     n_jobs=1,
     device="cpu",
+    precision="float32",
     verbose=1,
 ):
     """Run the seed-1 studies and write metrics, tables and figures.
@@ -127,6 +128,10 @@ def run_seed1(
         more processes on the same ``storage`` instead).
     device : str, default="cpu"
         Torch device of every fit.
+    precision : {"float32", "bfloat16", "float16"}, default="float32"
+        Arithmetic of the autoencoders' training (autocast; see the estimators'
+        ``precision``), part of their cache keys. The search and the transfer head stay
+        float32, so that a stored study's scores stay comparable across runs.
     verbose : int, default=1
 
     Returns
@@ -138,7 +143,8 @@ def run_seed1(
     Raises
     ------
     StudyError
-        Before any training: an unknown ``profile``, ``ae_params``, ``search`` or ``device``,
+        Before any training: an unknown ``profile``, ``ae_params``, ``search``, ``device``
+        or ``precision``,
         ``storage`` without ``search="optuna"``, missing Optuna, a storage that cannot be
         opened or that holds a study of another search space, missing data, or an ``out``
         folder in use by another run.
@@ -156,16 +162,15 @@ def run_seed1(
     if storage is not None and search != "optuna":
         raise StudyError("a storage URL applies to search='optuna' only.")
     check_device(device)
+    check_precision(precision, device)
     X, y = load_images("mnist", "train", data_home)
     X_test, y_test = load_images("mnist", "test", data_home)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     with locked(out):
         study = None if search == "random" else _open_study(profile, out, storage)
-        run = environment(device, n_jobs=n_jobs)
-        return _seed1(
-            profile, ae_params, study, X, y, X_test, y_test, out, run, n_jobs, device, verbose
-        )
+        run = environment(device, precision=precision, n_jobs=n_jobs)
+        return _seed1(profile, ae_params, study, X, y, X_test, y_test, out, run, verbose)
 
 
 def _open_study(profile, out, storage):
@@ -180,7 +185,8 @@ def _open_study(profile, out, storage):
         raise StudyError(str(error)) from None
 
 
-def _seed1(profile, ae_params, study, X, y, X_test, y_test, out, run, n_jobs, device, verbose):
+def _seed1(profile, ae_params, study, X, y, X_test, y_test, out, run, verbose):
+    device, n_jobs = run["device"], run["n_jobs"]
     X_unlabeled = X[: profile.n_train]
 
     def log(message):
@@ -193,6 +199,7 @@ def _seed1(profile, ae_params, study, X, y, X_test, y_test, out, run, n_jobs, de
             validation_fraction=0.1,
             patience=10,
             device=device,
+            precision=run["precision"],
             random_state=0,
             verbose=verbose,
         )
