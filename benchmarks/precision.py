@@ -60,9 +60,11 @@ def speed_cases(X, y, quick):
 
 def run_speed(args, X, y):
     rows = []
-    for threads in (1, 2):
+    for threads in args.speed_threads:
         torch.set_num_threads(threads)
         for name, fit in speed_cases(X, y, args.quick).items():
+            if args.cases and not any(case in name for case in args.cases):
+                continue
             fit("float32"), fit("bfloat16")  # warm-up: kernels chosen, caches filled
             times = interleaved({p: (lambda p=p: fit(p)) for p in PRECISIONS}, args.repeats)
             fp32, bf16 = times["float32"], times["bfloat16"]
@@ -73,7 +75,8 @@ def run_speed(args, X, y):
                 "speedup_fastest": min(fp32) / min(bf16),
             })  # fmt: skip
             print(rows[-1], flush=True)
-    report("precision_speed", "float32 / bfloat16 fit time, same process, interleaved", rows)
+    claim = "float32 / bfloat16 fit time, same process, interleaved"
+    report(args.name or "precision_speed", claim, rows)
 
 
 def mse_parity(name, make, X, X_test, y_train, y_test, n_labels, seeds):
@@ -174,7 +177,11 @@ def main():
     parser.add_argument("--seeds", type=int, default=1, help="seeds per model and precision")
     parser.add_argument("--models", nargs="+", help="subset of the autoencoders")
     parser.add_argument("--cnn-epochs", type=int, default=3, help="0: no CNN row")
-    parser.add_argument("--name", help="results file name (default precision_parity)")
+    parser.add_argument(
+        "--name", help="results file name (default precision_speed / precision_parity)"
+    )
+    parser.add_argument("--speed-threads", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--cases", nargs="+", help="speed: cases whose name contains one")
     args = parser.parse_args()
     X, y = fetch_mnist(return_X_y=True)
     if args.part == "speed":
