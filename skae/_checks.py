@@ -7,6 +7,7 @@ from numbers import Integral
 
 import numpy as np
 import torch
+from sklearn.utils.multiclass import check_classification_targets
 
 
 class InputRangeWarning(UserWarning):
@@ -26,6 +27,23 @@ def warn_user(message, category):
     }:
         frame, stacklevel = frame.f_back, stacklevel + 1
     warnings.warn(message, category, stacklevel=stacklevel)
+
+
+def check_semi_supervised_targets(y):
+    """The mask of labeled samples of ``y`` (``-1``: unlabeled), whose labels must be classes.
+
+    scikit-learn's convention (``SelfTrainingClassifier``): string labels come as an object
+    array with the integer -1 for unlabeled samples; a string "-1" is refused, not a class.
+    """
+    y = np.asarray(y)
+    if y.dtype.kind in "US" and (y == "-1").any():
+        raise ValueError(
+            "y is a string array holding '-1', which would be a class here; pass an object "
+            "array with the integer -1 for the unlabeled samples, scikit-learn's convention."
+        )
+    labeled = y != -1
+    check_classification_targets(y[labeled])
+    return labeled
 
 
 def check_device(device):

@@ -21,7 +21,7 @@ from .studies import (
     run_learning_curve,
     run_seed1,
 )
-from .studies._few_labels import summary_name
+from .studies._files import with_precision
 
 
 def _learning_curve(args):
@@ -52,7 +52,8 @@ def _learning_curve(args):
         f"({data['test_source']}):"
     )
     print(format_summary(rows, "full_test_accuracy"))
-    print(f"tables: {Path(args.out) / 'learning_curve.csv'} (and .json)")
+    tables = Path(args.out) / with_precision("learning_curve", args.precision)
+    print(f"tables: {tables}.csv (and .json)")
 
 
 def _seed1(args):
@@ -68,7 +69,10 @@ def _seed1(args):
         precision=args.precision,
         verbose=0 if args.quiet else 1,
     )
-    print(f"\nautoencoders trained with {metrics['ae_params_source']}: {metrics['ae_params']}")
+    print(
+        f"\nautoencoders trained in {args.precision} with {metrics['ae_params_source']}: "
+        f"{metrics['ae_params']}"
+    )
     targets = metrics["seed_targets"]
     print(f"\nconv AE test MSE       {metrics['ae_test_mse']:.4f}  ", end="")
     print(f"(seed: {targets['ae_test_mse']})")
@@ -84,7 +88,8 @@ def _seed1(args):
     if "study_name" in search:  # Optuna's
         print(f"Optuna trials {search['trials']}; best validation MSE {search['best_value']:.4f}")
     print(f"search's best parameters: {metrics['search_best_params']}")
-    print(f"metrics: {Path(args.out) / 'metrics.json'}; figures: {Path(args.out) / 'figures'}")
+    metrics_file, figures = (with_precision(n, args.precision) for n in ("metrics", "figures"))
+    print(f"metrics: {Path(args.out) / metrics_file}.json; figures: {Path(args.out) / figures}")
 
 
 def _few_labels(args):
@@ -120,7 +125,7 @@ def _few_labels(args):
         )
         if note:
             print(note)
-    tables = Path(args.out) / f"{summary_name(args.precision)}.csv"
+    tables = Path(args.out) / f"{with_precision('summary', args.precision)}.csv"
     print(f"\ntables: {tables}; figure: {Path(args.out) / 'figures'}")
 
 
@@ -158,13 +163,14 @@ def _add_common(parser, profiles, default_out):
     parser.add_argument("--quiet", action="store_true", help="no progress output")
 
 
-def _add_precision(parser):
+def _add_precision(parser, what="the autoencoders' pretraining"):
     parser.add_argument(
         "--precision",
         choices=["float32", "bfloat16", "float16"],
         default="float32",
-        help="arithmetic of the autoencoders' pretraining and of the large CNNs (autocast); "
-        "bfloat16 is the fast choice on CPUs with AMX / AVX512-BF16 and on recent GPUs",
+        help=f"arithmetic of {what} (autocast); bfloat16 is the fast choice on CPUs with "
+        "AMX / AVX512-BF16 and on recent GPUs; results other than float32 go to files of "
+        "their own",
     )
 
 
@@ -232,7 +238,7 @@ def build_parser():
         help="--search optuna: the study's database instead of OUT/search.db, e.g. "
         "postgresql://user@host/db, shared by machines that run the same search",
     )
-    _add_precision(seed1)
+    _add_precision(seed1, "the autoencoders' training (the search stays float32)")
     seed1.set_defaults(handler=_seed1)
     few = commands.add_parser(
         "few-labels",
@@ -241,7 +247,7 @@ def build_parser():
     )
     _add_common(few, FEW_LABELS_PROFILES, "results/few_labels")
     _add_inputs(few)
-    _add_precision(few)
+    _add_precision(few, "the autoencoder's pretraining and of the pseudo-label CNNs")
     few.add_argument("--methods", nargs="+", help="subset of methods to run")
     few.add_argument(
         "--dataset",

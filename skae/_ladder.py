@@ -11,12 +11,11 @@ import numpy as np
 import torch
 from sklearn.base import _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.multiclass import check_classification_targets
 from skorch.callbacks import Callback
 from skorch.utils import to_tensor
 
 from ._base import TorchEstimator, document_training_options
-from ._checks import check_sizes
+from ._checks import check_semi_supervised_targets, check_sizes
 from ._classifiers import NeuralClassifier
 from ._ladder_modules import CONV_DEPTH, LadderNetwork
 from ._skorch import SkaeNet, _dataset_tensors
@@ -389,8 +388,7 @@ class LadderClassifier(NeuralClassifier):
     def _prepare_fit(self, X, y, classes=None):
         """Validated ``X``, encoded labels (-1: unlabeled), the unfitted net; sets ``classes_``."""
         X, y = self._validate(X, y, reset=True)
-        check_classification_targets(y)
-        labeled = y != UNLABELED
+        labeled = check_semi_supervised_targets(y)
         self.classes_ = np.unique(y[labeled] if classes is None else classes)
         if len(self.classes_) < 2:
             raise ValueError(

@@ -112,16 +112,22 @@ def test_a_subset_of_cells_runs_the_second_round(tmp_path, capsys):
 
 
 def test_precision_is_recorded_and_cells_of_another_precision_are_not_reused(tmp_path):
-    """bfloat16 pretrains the AE (its own cache entry) and trains the pseudo-label CNN."""
+    """bfloat16 pretrains the AE (its own cache entry) and trains the pseudo-label CNN; the
+    cells that use neither (pixels, the encoder network from scratch) are reused."""
     args = {"out": tmp_path, "datasets": ["digits"], "n_labels": [50], "verbose": 0}
-    methods = ["frozen_svc", "poisson_pseudo_cnn"]
+    methods = ["frozen_svc", "encoder_from_scratch", "poisson_pseudo_cnn"]
     fp32 = run_few_labels("tiny", methods=methods, **args)
     bf16 = run_few_labels("tiny", methods=methods, precision="bfloat16", **args)
     cells = study.CellLog(tmp_path / "cells.jsonl").read()
     again = [c for c in cells[len(cells) // 2 :] if c.get("precision") == "bfloat16"]
     assert again and all(study._precision(c) == "bfloat16" for c in again)
-    reused = [c for c in cells if study._precision(c) is None]  # SVC on pixels: run once
-    assert reused and all("precision" not in c for c in reused)
+    reused = [c for c in cells if study._precision(c) is None]  # run once
+    assert all("precision" not in c for c in reused)
+    assert {(c["method"], c["representation"]) for c in reused} == {
+        ("frozen_svc", "pixels"),
+        ("encoder_from_scratch", "dense_ae"),
+    }
+    assert len(cells) == len(reused) + 2 * len(again)
     assert (tmp_path / "summary.csv").exists() and (tmp_path / "summary_bfloat16.csv").exists()
     assert (tmp_path / "figures" / "few_labels_bfloat16.png").exists()
     assert len(list((tmp_path / "autoencoders").glob("dense_ae_digits-*.joblib"))) == 2

@@ -27,6 +27,7 @@ def fit_quietly(model, X, y):
         warnings.simplefilter("error")
         model.fit(X, y)
     check_finite_and_own_labels(model, X, y)
+    assert np.array_equal(model.predict(X), model.transduction_)  # a node: its own label
     return model
 
 
@@ -75,6 +76,36 @@ def test_a_component_without_labels_warns_and_gets_the_most_frequent_label(metho
     check_finite_and_own_labels(model, X, y)
     assert np.array_equal(model.transduction_, np.r_[np.zeros(50), np.ones(50), np.zeros(50)])
     np.testing.assert_allclose(model.label_scores_[blob == 2], [[2 / 3, 1 / 3]] * 50)
+
+
+@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize(
+    "X, y",
+    [
+        ([[0], [0], [0], [1], [1], [0.5]], [0, -1, -1, 1, -1, -1]),
+        ([[0], [1], [2], [3], [4]], [0, -1, -1, -1, 1]),
+    ],
+    ids=["copies", "line"],
+)
+def test_predict_on_training_samples_gives_their_graph_labels(method, X, y):
+    """With fewer distinct rows than voters, a vote of everything would overrule the labels."""
+    X, y = np.array(X, dtype=float), np.array(y)
+    model = GraphClassifier(method=method).fit(X, y)
+    assert np.array_equal(model.predict(X), model.transduction_)
+    assert np.array_equal(model.predict(X)[y != -1], y[y != -1])
+
+
+@pytest.mark.parametrize("model", [GraphClassifier(), GraphClassifier(method="laplace")])
+def test_string_labels_with_minus_one_for_unlabeled(model):
+    """scikit-learn's convention: an object array, the integer -1 for unlabeled samples."""
+    X, blob = blobs(0, 10)
+    y = np.array(["left", "right"], dtype=object)[blob]
+    y[np.r_[5:50, 55:100]] = -1
+    model = fit_quietly(model, X, y)
+    assert list(model.classes_) == ["left", "right"]
+    assert (model.transduction_ == np.array(["left", "right"], dtype=object)[blob]).all()
+    with pytest.raises(ValueError, match="object array with the integer -1"):
+        clone(model).fit(X, y.astype(str))  # "-1" is not a class
 
 
 @pytest.mark.parametrize("method", METHODS)

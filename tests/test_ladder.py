@@ -61,6 +61,16 @@ def test_minus_one_marks_unlabeled_samples_not_a_class():
     np.testing.assert_array_equal(tiny().fit(X_TINY, y).classes_, [10.0, 11.0, 12.0])
 
 
+def test_string_labels_with_minus_one_for_unlabeled_samples():
+    names = np.array(["cat", "dog", "eel"], dtype=object)
+    y = np.where(Y_TINY == -1, -1, names[np.arange(60) % 3]).astype(object)
+    model = tiny().fit(X_TINY, y)
+    assert list(model.classes_) == ["cat", "dog", "eel"]
+    assert set(model.predict(X_TINY)) <= set(names)
+    with pytest.raises(ValueError, match="object array with the integer -1"):
+        tiny().fit(X_TINY, y.astype(str))
+
+
 def test_string_labels_when_all_samples_are_labeled():
     y = np.array(["cat", "dog", "eel"])[np.arange(60) % 3]
     model = tiny().fit(X_TINY, y)

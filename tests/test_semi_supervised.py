@@ -67,6 +67,25 @@ def test_poisson_learning_beats_label_spreading_on_pixels(few_labels):
     assert accuracy["laplace"] > 0.6
 
 
+def test_poisson_random_walk_solver_is_the_papers_iteration(few_labels):
+    """Calder et al.'s Algorithm 1 (graphlearning's gradient descent), not the CG solution;
+    Laplace learning has one solution and ignores the choice."""
+    X, y, y_partial = few_labels[:3]
+    unlabeled = y_partial == -1
+    scores = {}
+    for method in ("poisson", "laplace"):
+        for solver in ("conjugate_gradient", "random_walk"):
+            model = GraphClassifier(method=method, solver=solver).fit(X, y_partial)
+            scores[method, solver] = model.label_scores_
+            assert (model.transduction_[unlabeled] == y[unlabeled]).mean() > 0.6
+    assert not np.allclose(
+        scores["poisson", "conjugate_gradient"], scores["poisson", "random_walk"]
+    )
+    assert np.array_equal(scores["laplace", "conjugate_gradient"], scores["laplace", "random_walk"])
+    with pytest.raises(ValueError, match="solver"):
+        GraphClassifier(solver="cg").fit(X, y_partial)
+
+
 def test_graph_classifier_needs_two_labeled_classes(few_labels):
     X, y = few_labels[:2]
     with pytest.raises(ValueError, match="at least 2 classes"):

@@ -251,9 +251,11 @@ def test_seed1_cli_on_tiny_profile(tmp_path, capsys):
     assert main(["seed1", *options]) == 0
     precisions = [joblib.load(path).precision for path in (tmp_path / "models").iterdir()]
     assert sorted(precisions) == ["bfloat16"] * len(models) + ["float32"] * len(models)
-    assert json.loads((tmp_path / "metrics.json").read_text())["environment"]["precision"] == (
-        "bfloat16"
-    )
+    bf16 = json.loads((tmp_path / "metrics_bfloat16.json").read_text())
+    assert bf16["environment"]["precision"] == "bfloat16"
+    fp32 = json.loads((tmp_path / "metrics.json").read_text())
+    assert fp32["environment"]["precision"] == "float32"  # not replaced by the bfloat16 run
+    assert (tmp_path / "figures_bfloat16" / "latent_tsne.png").exists()
 
 
 def test_seed1_ctrl_c_caches_only_finished_models(tmp_path, ctrl_c):
@@ -294,6 +296,13 @@ def test_precision_pretrains_its_own_encoders_and_keeps_its_own_cells(study, tmp
     cells = CellLog(tmp_path / "cells.jsonl").read()
     assert [c.get("precision", "float32") for c in cells] == ["float32", "bfloat16"]
     assert len(bf16) == 1 and len(list((tmp_path / "autoencoders").glob("sparse_ae*"))) == 2
+    tables = {
+        p: json.loads((tmp_path / f"{p}.json").read_text())
+        for p in ("learning_curve", "learning_curve_bfloat16")
+    }
+    assert [len(rows) for rows in tables.values()] == [1, 1]  # neither run replaced the other
+    assert tables["learning_curve_bfloat16"][0]["precision"] == "bfloat16"
+    assert "precision" not in tables["learning_curve"][0]
     assert [r["precision"] for r in CellLog(tmp_path / "runs.jsonl").read()] == [
         "float32",
         "bfloat16",

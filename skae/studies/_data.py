@@ -174,6 +174,8 @@ def study_data(dataset, *, data_home=None, n_pool=None, n_test=None, inputs="uni
             f"{len(y_test)} images; the source has no test split)"
         )
     pool, test = _first(len(y), n_pool, bunch.name), _first(len(y_test), n_test, bunch.name)
+    if n_test is not None and n_test < len(y_test):  # the caption says how many are scored
+        source = f"{n_test} images of {source}"
     if inputs == "standardized":
         X, X_test, inputs = _standardize(X, X_test, bunch.image_shape)
     return StudyData(

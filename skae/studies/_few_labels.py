@@ -37,7 +37,16 @@ from ..semi_supervised import GraphClassifier, LadderClassifier, PseudoLabelClas
 from ._cache import fit_cached
 from ._data import TITLES, study_data
 from ._figures import save_figures
-from ._files import CellLog, as_json, environment, locked, rst_table, write_atomic, write_tables
+from ._files import (
+    CellLog,
+    as_json,
+    environment,
+    locked,
+    rst_table,
+    with_precision,
+    write_atomic,
+    write_tables,
+)
 from ._profiles import SEED1_BEST
 from ._request import StudyError, check_device, check_precision, resolve_profile
 
@@ -182,11 +191,12 @@ class Method(NamedTuple):
     transductive: bool = False  # the test images are in its graph
     autoencoder: bool = False  # an autoencoder trained with the labels (the ladder network)
     precision: bool = False  # its large CNNs train in the study's precision (autocast)
+    from_scratch: bool = False  # uses its representation's architecture, not its weights
 
 
 METHODS = {
     "cnn": Method(("pixels",), unlabeled=False),
-    "encoder_from_scratch": Method(("dense_ae",), unlabeled=False),
+    "encoder_from_scratch": Method(("dense_ae",), unlabeled=False, from_scratch=True),
     "fine_tuned": Method(("dense_ae",), unlabeled=False),
     "frozen_softmax": Method(("pixels", "dense_ae"), unlabeled=False),
     "frozen_svc": Method(("pixels", "dense_ae"), unlabeled=False),
@@ -404,9 +414,11 @@ def _cells(profile, methods, budgets, precision="float32"):
 
 
 def _uses_precision(cell):
-    """Whether ``cell`` trains anything in the study's precision: the autoencoder behind its
-    codes or its own large CNNs (the heads and small CNNs stay float32: faster there)."""
-    return cell["representation"] == "dense_ae" or METHODS[cell["method"]].precision
+    """Whether ``cell`` depends on anything trained in the study's precision: the pretrained
+    autoencoder's weights or its own large CNNs (heads and small CNNs stay float32: faster)."""
+    method = METHODS[cell["method"]]
+    pretrained = REPRESENTATIONS[cell["representation"]] and not method.from_scratch
+    return pretrained or method.precision
 
 
 def _precision(cell):
@@ -476,7 +488,7 @@ def _run(cell, data, encoders, profile, device):
         "fit_time": time.perf_counter() - start,
         "transductive": method.transductive,
         "pretrained": method.autoencoder
-        or (REPRESENTATIONS[cell["representation"]] and cell["method"] != "encoder_from_scratch"),
+        or (REPRESENTATIONS[cell["representation"]] and not method.from_scratch),
     }
 
 
@@ -615,15 +627,10 @@ def _name(row):
     return f"{row['method']} on {row['representation']} {100 * row['mean_accuracy']:.1f} %"
 
 
-def summary_name(precision="float32"):
-    """Stem of the summary files: a run in another precision writes its own tables."""
-    return "summary" if precision == "float32" else f"summary_{precision}"
-
-
 def _write(rows, out, descriptions, precision="float32"):
     if not rows:
         return
-    name = summary_name(precision)
+    name = with_precision("summary", precision)
     write_tables(rows, out, name, list(rows[0]))
     for dataset in dict.fromkeys(row["dataset"] for row in rows):
         with write_atomic(out / f"{name}_{dataset}.rst") as file:
@@ -638,7 +645,7 @@ def _write(rows, out, descriptions, precision="float32"):
     figure = plot_few_labels(
         rows, anchors=ANCHORS, families=FAMILIES, display_names=DISPLAY_NAMES, titles=titles
     )
-    save_figures({name.replace("summary", "few_labels"): figure}, out / "figures")
+    save_figures({with_precision("few_labels", precision): figure}, out / "figures")
 
 
 def _describe(cell):

@@ -31,9 +31,9 @@ def display_names(dataset, title):
 
 def save_study_figures(
     rows, autoencoders, X_test, y_test, out, *, names=DISPLAY_NAMES, reconstructions=None,
-    paper_accuracy=PAPER_ACCURACY,
+    paper_accuracy=PAPER_ACCURACY, folder="figures",
 ):  # fmt: skip
-    """Save the seed-0 study's figures under ``<out>/figures``; return their paths.
+    """Save the seed-0 study's figures under ``<out>/<folder>``; return their paths.
 
     Nothing is trained here: the figures show the logged cells, the study's own autoencoders
     and the test predictions that the confusion-matrix cell kept.
@@ -56,6 +56,8 @@ def save_study_figures(
     paper_accuracy : dict, default=PAPER_ACCURACY
         Seed-0's reported accuracies, marked on the learning curves; ``None`` for a data set
         the paper did not study.
+    folder : str, default="figures"
+        Subfolder of ``out`` (``figures_bfloat16`` for a run in bfloat16).
 
     Returns
     -------
@@ -91,7 +93,7 @@ def save_study_figures(
                     title=f"{row['pipeline']}, {row['train_size']} labels:",
                 )
             )
-    return save_figures(figures, Path(out) / "figures")
+    return save_figures(figures, Path(out) / folder)
 
 
 def save_figures(figures, folder):

@@ -119,6 +119,12 @@ def locked(folder):
             fcntl.flock(file, fcntl.LOCK_UN)
 
 
+def with_precision(stem, precision="float32"):
+    """``stem`` for float32, ``<stem>_<precision>`` otherwise: the results of a run in another
+    precision go to files of their own instead of replacing the float32 ones."""
+    return stem if precision == "float32" else f"{stem}_{precision}"
+
+
 def write_tables(rows, folder, stem, columns):
     """``rows`` as ``<stem>.csv`` (the given columns) and ``<stem>.json`` (whole), atomically."""
     with write_atomic(Path(folder) / f"{stem}.csv") as file:

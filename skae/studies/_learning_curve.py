@@ -27,7 +27,7 @@ from .._batched import fit_batched, fixed_transform, split_fixed_steps
 from .._classifiers import CNNClassifier, SoftmaxClassifier
 from ._cache import fit_cached
 from ._data import study_data
-from ._files import CellLog, as_json, environment, locked, write_tables
+from ._files import CellLog, as_json, environment, locked, with_precision, write_tables
 from ._profiles import PAPER_ACCURACY, PROFILES, REPORTED_SIZES, seed0_design
 from ._request import StudyError, check_device, check_precision, resolve_profile
 
@@ -419,6 +419,7 @@ def run_learning_curve(
                 rows, autoencoders, main.X_test, main.y_test, out,
                 names=display_names(main.source, main.title), reconstructions=reconstructions,
                 paper_accuracy=PAPER_ACCURACY if main.source == "mnist" else None,
+                folder=with_precision("figures", precision),
             )  # fmt: skip
             for path in paths:
                 if verbose:
@@ -474,7 +475,7 @@ def _run_cells(models, profile, data, out, run, n_jobs, max_cells, kept, verbose
     finally:  # interrupted or not, the tables show every finished cell
         progress.close()
         rows = [done[key] for key in sorted(done) if key[0] in names]
-        _write_tables(_without_predictions(rows), out)
+        _write_tables(_without_predictions(rows), out, run["precision"])
     return rows
 
 
@@ -530,9 +531,9 @@ def _without_predictions(rows):
     return [{k: v for k, v in row.items() if k != "test_predictions"} for row in rows]
 
 
-def _write_tables(rows, out):
+def _write_tables(rows, out, precision):
     columns = [k for k in rows[0] if k not in ("loss_curve", "profile")] if rows else []
-    write_tables(rows, out, "learning_curve", columns)
+    write_tables(rows, out, with_precision("learning_curve", precision), columns)
 
 
 def summarize(rows, metric="test_accuracy"):

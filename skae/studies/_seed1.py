@@ -18,7 +18,7 @@ from .._autoencoder import ConvAETransformer, VAETransformer
 from .._classifiers import SoftmaxClassifier
 from ..noise import NOISE_TYPES, add_noise
 from ._cache import fit_cached
-from ._files import environment, locked, write_atomic
+from ._files import environment, locked, with_precision, write_atomic
 from ._optuna import open_study, run_trials, search_figures, summarize_study, write_trials
 from ._profiles import SEARCH_SPACE, SEED1_BEST, SEED1_PROFILES, SEED1_TARGETS
 from ._request import StudyError, check_device, check_precision, load_images, resolve_profile
@@ -131,7 +131,9 @@ def run_seed1(
     precision : {"float32", "bfloat16", "float16"}, default="float32"
         Arithmetic of the autoencoders' training (autocast; see the estimators'
         ``precision``), part of their cache keys. The search and the transfer head stay
-        float32, so that a stored study's scores stay comparable across runs.
+        float32, so that a stored study's scores stay comparable across runs. Another
+        precision than float32 writes ``metrics_<precision>.json`` and
+        ``figures_<precision>/`` (the search's figures stay in ``figures/``).
     verbose : int, default=1
 
     Returns
@@ -258,9 +260,10 @@ def _seed1(profile, ae_params, study, X, y, X_test, y_test, out, run, verbose):
         "seed_targets": SEED1_TARGETS,
         "environment": run,
     }
-    with write_atomic(out / "metrics.json") as file:
+    with write_atomic(out / f"{with_precision('metrics', run['precision'])}.json") as file:
         json.dump(metrics, file, indent=1)
-    _save_figures(out / "figures", ae, denoising, vae, ae_2d, vae_2d, X_test, y_test)
+    figures = out / with_precision("figures", run["precision"])
+    _save_figures(figures, ae, denoising, vae, ae_2d, vae_2d, X_test, y_test)
     return metrics
 
 
