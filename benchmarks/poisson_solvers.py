@@ -38,7 +38,9 @@ VARIANTS = {
     "Laplace": {"method": "laplace"},
     # the committed study cells' graph: graphlearning's knn(X, 10) counts the node itself
     "Poisson, conjugate gradient, 9 neighbours": {
-        "method": "poisson", "solver": "conjugate_gradient", "n_neighbors": 9
+        "method": "poisson",
+        "solver": "conjugate_gradient",
+        "n_neighbors": 9,
     },
 }
 
