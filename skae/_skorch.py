@@ -73,10 +73,35 @@ class SkaeNet(NeuralNet):
     def on_epoch_begin(self, net, **kwargs):
         super().on_epoch_begin(net, **kwargs)
         self.in_epoch_ = True
+        scaler = self._grad_scaler()
+        self._epoch_scale = (
+            None if scaler is None or not scaler.is_enabled() else scaler.get_scale()
+        )
 
     def on_epoch_end(self, net, **kwargs):
         super().on_epoch_end(net, **kwargs)
         self.in_epoch_ = False  # runs before the callbacks' on_epoch_end
+        if getattr(self, "_epoch_scale", None) is not None:
+            self._check_skipped_steps(self._epoch_scale, self.grad_scaler_.get_scale())
+
+    def _check_skipped_steps(self, start, end):
+        """Warn when float16 overflows skipped a quarter or more of an epoch's steps.
+
+        The scaler halves its scale at each step it skips (its gradients overflowed) and
+        doubles it only after 2 000 good ones, so within an epoch log2(start / end) counts the
+        skipped steps. A short fit can lose all of them while the scale calibrates.
+        """
+        skipped = round(math.log2(start / end)) if end < start else 0
+        steps = sum("train_loss" in batch for batch in self.history[-1, "batches"])
+        if steps and skipped >= max(1, steps / 4):
+            warn_user(
+                f"precision='float16': {skipped} of the {steps} optimizer steps of epoch "
+                f"{len(self.history)} were skipped (their gradients overflowed while the "
+                f"gradient scaler lowered its scale from {start:g} to {end:g}), so the model "
+                "trained on fewer steps than asked. Train more steps, or use "
+                "precision='bfloat16' (float32's range, no scaler).",
+                UserWarning,
+            )
 
     def initialize_callbacks(self):
         super().initialize_callbacks()

@@ -8,6 +8,7 @@ import torch
 from sklearn.base import clone
 from sklearn.utils._param_validation import InvalidParameterError
 
+import skae._skorch
 from skae import (
     CNNClassifier,
     ConvAETransformer,
@@ -79,6 +80,18 @@ def test_float16_trains_with_a_gradient_scaler(monkeypatch):
     assert getattr(fp32.net_, "grad_scaler_", None) is None
     model.set_params(warm_start=True, precision="float32").fit(X, Y)  # leaving float16
     assert model.net_.grad_scaler_ is None
+
+
+def test_float16_says_when_overflows_skipped_the_steps(monkeypatch):
+    """A scale far too high overflows every step of a short fit: no silent untrained model."""
+    big = lambda precision, device: torch.amp.GradScaler("cpu", init_scale=2.0**60)  # noqa: E731
+    monkeypatch.setattr(skae._skorch, "grad_scaler", big)
+    model = SoftmaxClassifier(max_epochs=1, batch_size=10, precision="float16", random_state=0)
+    with pytest.warns(UserWarning, match=r"12 of the 12 optimizer steps of epoch 1 were skipped"):
+        model.fit(X, Y)
+    untrained = SoftmaxClassifier(max_epochs=0, precision="float16", random_state=0).fit(X, Y)
+    for a, b in zip(model.net_.module_.parameters(), untrained.net_.module_.parameters()):
+        assert torch.equal(a, b)  # what the warning says: not one step was taken
 
 
 def test_bfloat16_without_cpu_support_warns_once_with_its_cost(monkeypatch):
