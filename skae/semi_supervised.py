@@ -9,7 +9,6 @@ of them into an inductive model: a supervised classifier trained on the labels t
 trained jointly with the classifier on labeled and unlabeled samples.
 """
 
-import warnings
 from numbers import Integral, Real
 
 import numpy as np
@@ -22,7 +21,7 @@ from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from skae._checks import check_semi_supervised_targets, flatten_images
+from skae._checks import check_semi_supervised_targets, flatten_images, warn_user
 from skae._ladder import LadderClassifier
 
 __all__ = ["GraphClassifier", "LadderClassifier", "PseudoLabelClassifier"]
@@ -138,7 +137,7 @@ class GraphClassifier(ClassifierMixin, BaseEstimator):
         np.add.at(counts, (inverse[labeled], np.searchsorted(self.classes_, y[labeled])), 1)
         conflicting = ((counts > 0).sum(1) > 1).sum()
         if conflicting:
-            warnings.warn(
+            warn_user(
                 f"{conflicting} distinct rows of X have copies with different labels; in the "
                 "graph each takes its copies' most frequent label (ties: the smallest).",
                 UserWarning,
@@ -159,7 +158,7 @@ class GraphClassifier(ClassifierMixin, BaseEstimator):
             scores[nodes] = self._propagate(gl, graph[nodes][:, nodes], local, codes[mine])
         alone = ~np.isin(component, component[labeled_rows])[inverse]
         if alone.any():
-            warnings.warn(
+            warn_user(
                 f"{alone.sum()} samples are in components of the kNN graph without a label; "
                 "they get the most frequent label. Label one in each component, or raise "
                 "n_neighbors.",
