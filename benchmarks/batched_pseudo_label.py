@@ -22,8 +22,7 @@ from _common import interleaved, report
 from skae import CNNClassifier
 from skae._batched import fit_batched
 from skae.datasets import fetch_mnist
-
-PSEUDO_LABEL_CNN = {"channels": (32, 64), "optimizer": "adam", "lr": 1e-3, "batch_size": 128}
+from skae.studies._few_labels import PSEUDO_LABEL_CNN
 
 
 def main():

@@ -24,9 +24,9 @@ from _common import interleaved, report
 
 from skae import CNNClassifier, ConvAETransformer, SoftmaxClassifier
 from skae.datasets import fetch_mnist
+from skae.studies._few_labels import PSEUDO_LABEL_CNN
 
 PRECISIONS = ("float32", "bfloat16")
-PSEUDO_LABEL_CNN = {"channels": (32, 64), "optimizer": "adam", "lr": 1e-3, "batch_size": 128}
 
 
 def speed_cases(X, y, quick):

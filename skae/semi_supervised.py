@@ -205,7 +205,8 @@ class GraphClassifier(ClassifierMixin, BaseEstimator):
         X = validate_data(self, flatten_images(self, X, None)[0], dtype=np.float64, reset=False)
         X = np.ldexp(X, -self._exponent)
         distances, neighbors = self._neighbors.kneighbors(X)
-        neighbors[distances[:, 0] == 0] = neighbors[distances[:, 0] == 0, :1]  # a graph node
+        node = distances[:, 0] == 0  # a sample of the graph: its own label alone
+        neighbors[node] = neighbors[node, :1]
         votes = np.searchsorted(self.classes_, self._pool_labels)[neighbors]
         counts = np.stack([(votes == c).sum(1) for c in range(len(self.classes_))], axis=1)
         return counts / counts.sum(1, keepdims=True)

@@ -413,12 +413,15 @@ def _cells(profile, methods, budgets, precision="float32"):
     return cells
 
 
+def _uses_pretrained_encoder(cell):
+    """Whether ``cell``'s method starts from what the autoencoder learned (codes or weights)."""
+    return REPRESENTATIONS[cell["representation"]] and not METHODS[cell["method"]].from_scratch
+
+
 def _uses_precision(cell):
     """Whether ``cell`` depends on anything trained in the study's precision: the pretrained
     autoencoder's weights or its own large CNNs (heads and small CNNs stay float32: faster)."""
-    method = METHODS[cell["method"]]
-    pretrained = REPRESENTATIONS[cell["representation"]] and not method.from_scratch
-    return pretrained or method.precision
+    return _uses_pretrained_encoder(cell) or METHODS[cell["method"]].precision
 
 
 def _precision(cell):
@@ -487,8 +490,7 @@ def _run(cell, data, encoders, profile, device):
         "accuracy": accuracy,
         "fit_time": time.perf_counter() - start,
         "transductive": method.transductive,
-        "pretrained": method.autoencoder
-        or (REPRESENTATIONS[cell["representation"]] and not method.from_scratch),
+        "pretrained": method.autoencoder or _uses_pretrained_encoder(cell),
     }
 
 
