@@ -147,3 +147,28 @@ def test_the_ladder_network_is_an_autoencoder_method_trained_on_the_pool(tmp_pat
     cells = study.CellLog(tmp_path / "cells.jsonl").read()
     assert {c["method"] for c in cells} == {"ladder_fc"} and all(c["pretrained"] for c in cells)
     assert all(r["mean_accuracy"] > 0.2 for r in rows)  # 10 classes: chance is 0.1
+
+
+def test_cells_of_an_earlier_method_revision_run_again(tmp_path, monkeypatch, capsys):
+    """A method whose code changed its results (``Method.revision`` raised) is not answered
+    from its old cells: they run again; the log keeps both; the tables have the new ones."""
+    args = {"out": tmp_path, "datasets": ["digits"], "n_labels": [50], "verbose": 1}
+    methods = ["poisson_inductive", "frozen_svc"]
+    before = run_few_labels("tiny", methods=methods, **args)
+    n_before = len(study.CellLog(tmp_path / "cells.jsonl").read())
+    current = study.METHODS["poisson_inductive"]
+    bumped = current._replace(revision=7)
+    monkeypatch.setitem(study.METHODS, "poisson_inductive", bumped)
+    capsys.readouterr()
+    after = run_few_labels("tiny", methods=methods, **args)
+    assert "Cells of poisson_inductive from older code" in capsys.readouterr().out
+    cells = study.CellLog(tmp_path / "cells.jsonl").read()
+    new = cells[n_before:]
+    assert new and {c["method"] for c in new} == {"poisson_inductive"}
+    assert all(c["revision"] == 7 for c in new)
+    assert len(cells) == n_before + len(new) and len(new) == n_before // 2  # svc reused
+    assert [r["method"] for r in after] == [r["method"] for r in before]
+    old = {c["method"]: c.get("revision") for c in cells[:n_before]}
+    assert old == {"poisson_inductive": current.revision, "frozen_svc": None}  # 0: not logged
+    monkeypatch.setitem(study.METHODS, "poisson_inductive", current)
+    assert run_few_labels("tiny", methods=methods, **args | {"max_cells": 0}) == before
