@@ -255,7 +255,12 @@ def build_parser():
     _add_common(few, FEW_LABELS_PROFILES, "results/few_labels")
     _add_inputs(few)
     _add_precision(few, "the autoencoder's pretraining and of the pseudo-label CNNs")
-    few.add_argument("--methods", nargs="+", help="subset of methods to run")
+    few.add_argument(
+        "--methods",
+        nargs="+",
+        help="subset of methods to run (default: all but ladder_conv, which runs only when "
+        "named: hours per cell on a CPU)",
+    )
     few.add_argument(
         "--dataset",
         "--datasets",

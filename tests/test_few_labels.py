@@ -141,12 +141,19 @@ def test_precision_is_recorded_and_cells_of_another_precision_are_not_reused(tmp
 
 
 def test_the_ladder_network_is_an_autoencoder_method_trained_on_the_pool(tmp_path):
-    rows = run_few_labels(
-        "tiny", out=tmp_path, methods=["ladder_fc"], datasets=["digits"], verbose=0
-    )
+    """Both variants; the convolutional one (hours per cell on a CPU) runs only when named,
+    in the study's precision."""
+    methods = ["ladder_fc", "ladder_conv"]
+    args = {"out": tmp_path, "datasets": ["digits"], "n_labels": [50], "verbose": 0}
+    rows = run_few_labels("tiny", methods=methods, precision="bfloat16", **args)
     cells = study.CellLog(tmp_path / "cells.jsonl").read()
-    assert {c["method"] for c in cells} == {"ladder_fc"} and all(c["pretrained"] for c in cells)
+    assert {c["method"] for c in cells} == set(methods) and all(c["pretrained"] for c in cells)
+    assert {c["method"]: c.get("precision") for c in cells} == {
+        "ladder_fc": None,
+        "ladder_conv": "bfloat16",
+    }
     assert all(r["mean_accuracy"] > 0.2 for r in rows)  # 10 classes: chance is 0.1
+    assert "ladder_conv" not in study._selected(None) and "ladder_fc" in study._selected(None)
 
 
 def test_cells_of_an_earlier_method_revision_run_again(tmp_path, monkeypatch, capsys):

@@ -164,6 +164,7 @@ FAMILIES = {
     "frozen_svc": "frozen codes",
     "fine_tuned": "fine-tuned",
     "ladder_fc": "ladder network",
+    "ladder_conv": "ladder network",
     **dict.fromkeys(
         ["self_training", "poisson_inductive", "poisson_pseudo_cnn", "poisson_pseudo_cnn_relabeled",
          "poisson_pseudo_cnn_transductive", "poisson_transductive", "laplace_transductive"],
@@ -183,6 +184,7 @@ DISPLAY_NAMES = {
     "poisson_pseudo_cnn_transductive": "Poisson labels → CNN",
     "poisson_pseudo_cnn_relabeled": "Poisson labels → CNN, 2 rounds",
     "ladder_fc": "ladder network (fully connected)",
+    "ladder_conv": "ladder network (Conv-Small, Γ-model)",
     **{
         (method, representation): f"{method.split('_')[0].title()} learning on {where}"
         for method in ("poisson_inductive", "poisson_transductive", "laplace_transductive")
@@ -201,6 +203,7 @@ class Method(NamedTuple):
     # Raised when a change of code changes the method's results: cells of an earlier
     # revision are not reused (they stay in cells.jsonl) and run again.
     revision: int = 0
+    opt_in: bool = False  # run only when named (``methods``): hours per cell on a CPU
 
 
 METHODS = {
@@ -225,6 +228,8 @@ METHODS = {
         ("pixels_pca50", "dense_ae"), True, transductive=True, revision=1
     ),
     "ladder_fc": Method(("pixels",), unlabeled=True, autoencoder=True),
+    # 10 epochs: 1.7 hours of one core per cell in bfloat16 (benchmarks/ladder_cost.py)
+    "ladder_conv": Method(("pixels",), True, autoencoder=True, precision=True, opt_in=True),
 }
 
 
@@ -259,7 +264,8 @@ def run_few_labels(
     data_home : path-like or None, default=None
         Folder holding ``MNIST/`` and ``FashionMNIST/`` (default: ``SKAE_DATA``).
     methods : list of str or None, default=None
-        Subset of the methods (``None``: all).
+        Subset of the methods (``None``: all but ``ladder_conv``, which runs only when named:
+        its cells take hours of a CPU core each, minutes of a GPU).
     datasets : list of str or path-like, or None, default=None
         Data sets to run, each a name or path that :func:`skae.datasets.load_dataset` reads
         (``"digits"`` needs no file and no network); ``None``: the profile's (MNIST and
@@ -301,10 +307,7 @@ def run_few_labels(
     >>> rows = run_few_labels("quick", datasets=["digits"], out="results/digits")  # doctest: +SKIP
     """
     profile = resolve_profile(profile, FEW_LABELS_PROFILES)
-    methods = list(METHODS) if methods is None else list(methods)
-    unknown = sorted(set(methods) - set(METHODS))
-    if unknown:
-        raise StudyError(f"Unknown methods {unknown}; choose from {list(METHODS)}.")
+    methods = _selected(methods)
     check_device(device)
     check_precision(precision, device)
     data = {}
@@ -385,6 +388,16 @@ def run_few_labels(
             rows = summarize(done.values())
             _write(rows, out, descriptions, precision)
     return rows
+
+
+def _selected(methods):
+    """The methods to run: those named, or all but the opt-in ones."""
+    if methods is None:
+        return [name for name, method in METHODS.items() if not method.opt_in]
+    unknown = sorted(set(methods) - set(METHODS))
+    if unknown:
+        raise StudyError(f"Unknown methods {unknown}; choose from {list(METHODS)}.")
+    return list(methods)
 
 
 def _same_profile(cell, profile):
@@ -533,6 +546,14 @@ def _method(name, encoder, profile, device, seed, image_shape=(1, 28, 28), preci
     if name == "ladder_fc":  # the paper's 784-1000-500-250-250-250-10 and its 100-label costs
         epochs = min(LADDER_EPOCHS, profile.epochs)
         return LadderClassifier(image_shape=image_shape, **common | {"max_epochs": epochs})
+    if name == "ladder_conv":  # the paper's Conv-Small Γ-model (the top layer denoised)
+        epochs = min(LADDER_EPOCHS, profile.epochs)
+        return LadderClassifier(
+            architecture="conv",
+            image_shape=image_shape,
+            precision=precision,
+            **common | {"max_epochs": epochs},
+        )
     if name == "encoder_from_scratch":  # the same network, every weight trained from the start
         return EncoderClassifier(clone(encoder), **common)
     if name == "fine_tuned":  # the head alone first, then the encoder at a tenth of its rate
