@@ -67,7 +67,9 @@ class GraphClassifier(ClassifierMixin, BaseEstimator):
         (graphlearning's default); on FashionMNIST autoencoder codes
         it starves some classes (the smallest predicted class 0.9-1.3 % of the pool instead
         of 10 %) and scores 3.0-4.5 points less at 100-3 000 labels, 0.1-0.4 less on MNIST
-        (``benchmarks/poisson_solvers.py``).
+        (``benchmarks/poisson_solvers.py``). A component where the walk stops (after at most
+        1 000 steps) before its mass has reached every node, as on a long chain, is solved
+        by conjugate gradient instead, with a warning.
 
     Attributes
     ----------
@@ -184,8 +186,17 @@ class GraphClassifier(ClassifierMixin, BaseEstimator):
             scores[labeled, codes] = 1
         else:
             solver = {"solver": SOLVERS[self.solver]} if self.method == "poisson" else {}
-            model = getattr(gl.ssl, self.method)(graph, **solver)
-            scores[:, present] = model.fit(labeled, np.searchsorted(present, codes))
+            labels = np.searchsorted(present, codes)
+            scores[:, present] = getattr(gl.ssl, self.method)(graph, **solver).fit(labeled, labels)
+            unreached = ~scores.any(1)
+            if self.solver == "random_walk" and solver and unreached.any():  # stopped early
+                warn_user(
+                    f"The random walk stopped before reaching {unreached.sum()} of the "
+                    f"{len(scores)} nodes of a component (a long, thin kNN graph); that "
+                    "component is solved to convergence instead (solver='conjugate_gradient').",
+                    UserWarning,
+                )
+                scores[:, present] = gl.ssl.poisson(graph).fit(labeled, labels)
         return scores
 
     def predict_proba(self, X):

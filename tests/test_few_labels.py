@@ -29,7 +29,7 @@ def test_summary_has_the_issues_columns_and_flags(tiny):
         table = list(csv.DictReader(file))
     assert list(table[0]) == [
         "dataset", "representation", "method", "n_labels", "mean_accuracy", "std_accuracy",
-        "n_draws", "transductive", "pretrained",
+        "n_draws", "transductive", "pretrained", "outdated",
     ]  # fmt: skip
     # 2 data sets x 2 sizes x (cnn, scratch, fine-tuned, svc x 2, poisson x 2, pseudo-labels x 2)
     assert len(rows) == 2 * 2 * 9 and all(row["n_draws"] == 2 for row in rows)
@@ -158,23 +158,36 @@ def test_the_ladder_network_is_an_autoencoder_method_trained_on_the_pool(tmp_pat
 
 def test_cells_of_an_earlier_method_revision_run_again(tmp_path, monkeypatch, capsys):
     """A method whose code changed its results (``Method.revision`` raised) is not answered
-    from its old cells: they run again; the log keeps both; the tables have the new ones."""
+    from its old cells: until they run again the tables show them marked, never mixed with
+    new ones; then they run again; the log keeps both; cells of a removed method are ignored."""
     args = {"out": tmp_path, "datasets": ["digits"], "n_labels": [50], "verbose": 1}
     methods = ["poisson_inductive", "frozen_svc"]
     before = run_few_labels("tiny", methods=methods, **args)
-    n_before = len(study.CellLog(tmp_path / "cells.jsonl").read())
+    log = study.CellLog(tmp_path / "cells.jsonl")
+    n_before = len(log.read())
+    log.append(log.read()[0] | {"method": "since_removed"})
     current = study.METHODS["poisson_inductive"]
     bumped = current._replace(revision=7)
     monkeypatch.setitem(study.METHODS, "poisson_inductive", bumped)
     capsys.readouterr()
+    marked = run_few_labels("tiny", methods=methods, **args | {"max_cells": 0})
+    assert "run again" not in capsys.readouterr().out  # nothing runs
+    assert [r["outdated"] for r in marked] == [r["method"] == "poisson_inductive" for r in before]
+    assert [r["mean_accuracy"] for r in marked] == [r["mean_accuracy"] for r in before]
+    table = (tmp_path / "summary_digits.rst").read_text()
+    assert table.count(" †") == 2 and "† computed by an earlier revision" in table  # 2 reps
     after = run_few_labels("tiny", methods=methods, **args)
-    assert "Cells of poisson_inductive from older code" in capsys.readouterr().out
-    cells = study.CellLog(tmp_path / "cells.jsonl").read()
-    new = cells[n_before:]
+    assert "Cells of poisson_inductive computed by other code run again" in capsys.readouterr().out
+    cells = log.read()
+    new = cells[n_before + 1 :]
     assert new and {c["method"] for c in new} == {"poisson_inductive"}
     assert all(c["revision"] == 7 for c in new)
-    assert len(cells) == n_before + len(new) and len(new) == n_before // 2  # svc reused
+    assert len(new) == n_before // 2  # the SVC's cells reused
     assert [r["method"] for r in after] == [r["method"] for r in before]
+    assert (
+        not any(r["outdated"] for r in after)
+        and "†" not in (tmp_path / "summary_digits.rst").read_text()
+    )
     old = {c["method"]: c.get("revision") for c in cells[:n_before]}
     assert old == {"poisson_inductive": current.revision, "frozen_svc": None}  # 0: not logged
     monkeypatch.setitem(study.METHODS, "poisson_inductive", current)

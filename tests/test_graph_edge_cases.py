@@ -312,6 +312,25 @@ def test_pseudo_labels_from_duplicates():
     assert model.score(X[:100], truth) == 1.0
 
 
+@pytest.mark.parametrize("method", HEADS)
+def test_a_long_chain_is_scored_end_to_end(method):
+    """A chain of 3 000 points, a label at each end: the random walk's mass reaches the
+    middle too late (it once scored 998 nodes 0 for every class, which sent them to the
+    first class: 1 999 to 1 001); such a component is solved to convergence, with a warning."""
+    X = np.c_[np.arange(3000.0), np.zeros(3000)]
+    y = np.full(3000, -1)
+    y[[0, -1]] = [0, 1]
+    model = GraphClassifier(n_neighbors=2, **HEADS[method])
+    if method == "poisson":
+        with pytest.warns(UserWarning, match="stopped before reaching 998 of the 3000 nodes"):
+            model.fit(X, y)
+        check_finite_and_own_labels(model, X, y)
+    else:
+        fit_quietly(model, X, y)
+    assert model.label_scores_.any(1).all()
+    assert np.array_equal(model.transduction_, np.repeat([0, 1], 1500))
+
+
 @pytest.fixture(scope="module")
 def digits():
     """600 digit images (8x8, in [0, 1]), 5 labels per class, the rest -1."""

@@ -121,11 +121,8 @@ PSEUDO_LABEL_CNN = {
     "batch_size": 128,
 }
 
-# The pseudo-label CNNs keep conjugate-gradient Poisson labels: their cells (7.8 hours of
-# fitting) were computed with them, and with 9 neighbours + the node (revision 0 of the graph
-# methods). Their next revision: the random walk lifts the two-round CNN on FashionMNIST at
-# 100 labels from 72.3 to 75.6 % (benchmarks/pseudo_label_solvers.py, 2 draws).
-PSEUDO_LABEL_SOLVER = "conjugate_gradient"
+# Marks a table value computed by an earlier revision of its method's code (no current cell).
+OUTDATED_MARK = " †"
 
 # The ladder network (Rasmus et al. 2015) trains 150 epochs in the paper: 2.3-2.9 hours of
 # one core per fit here (benchmarks/ladder_cost.py). At most 10 epochs: 97.4-97.6 % at 100
@@ -213,13 +210,14 @@ METHODS = {
     "frozen_softmax": Method(("pixels", "dense_ae"), unlabeled=False),
     "frozen_svc": Method(("pixels", "dense_ae"), unlabeled=False),
     "self_training": Method(("dense_ae",), unlabeled=True),
-    # Revision 1: GraphClassifier's graph of 10 neighbours besides the node, each component
-    # solved alone, Poisson by the random walk (revision 0: 9 + the node, conjugate gradient).
+    # Revision 1 of the graph methods: GraphClassifier's graph of 10 neighbours besides the
+    # node, each component solved alone, Poisson learning by the random walk (revision 0: 9 +
+    # the node, conjugate gradient). The pseudo-label CNNs learn these labels too.
     "poisson_inductive": Method(("pixels_pca50", "dense_ae"), unlabeled=True, revision=1),
-    "poisson_pseudo_cnn": Method(("dense_ae",), unlabeled=True, precision=True),
-    "poisson_pseudo_cnn_relabeled": Method(("dense_ae",), unlabeled=True, precision=True),
+    "poisson_pseudo_cnn": Method(("dense_ae",), True, precision=True, revision=1),
+    "poisson_pseudo_cnn_relabeled": Method(("dense_ae",), True, precision=True, revision=1),
     "poisson_pseudo_cnn_transductive": Method(
-        ("dense_ae",), True, transductive=True, precision=True
+        ("dense_ae",), True, transductive=True, precision=True, revision=1
     ),
     "poisson_transductive": Method(
         ("pixels_pca50", "dense_ae"), True, transductive=True, revision=1
@@ -340,20 +338,16 @@ def run_few_labels(
             )
         )
         log = CellLog(out / "cells.jsonl")
-        logged = [cell for cell in log.read() if _same_profile(cell, profile)]
-        outdated = sorted({cell["method"] for cell in logged if not _is_current(cell)})
-        if outdated and verbose:
-            print(
-                f"Cells of {', '.join(outdated)} from older code are not reused (kept in "
-                "cells.jsonl); selected, they run again."
-            )
-        done = {
-            _key(cell): cell
-            for cell in logged
-            if _same_data(cell, data)
+        logged = [
+            cell
+            for cell in log.read()
+            if cell["method"] in METHODS  # a method since removed: its cells are history
+            and _same_profile(cell, profile)
+            and _same_data(cell, data)
             and _precision(cell) in (precision, None)
-            and _is_current(cell)
-        }
+        ]
+        done = {_key(cell): cell for cell in logged if _is_current(cell)}
+        outdated = {_key(cell): cell for cell in logged if not _is_current(cell)}
         sizes = {name: kept for name, (kept, _) in budgets.items()}
         todo = [
             cell
@@ -361,6 +355,12 @@ def run_few_labels(
             if _key(cell) not in done and (n_labels is None or cell["n_labels"] in n_labels)
         ]
         todo = todo[:max_cells]
+        rerun = sorted({cell["method"] for cell in todo if _key(cell) in outdated})
+        if rerun and verbose:
+            print(
+                f"Cells of {', '.join(rerun)} computed by other code run again (the old ones "
+                "stay in cells.jsonl)."
+            )
         for _, note in budgets.values():
             if note and verbose:
                 print(note)
@@ -385,7 +385,7 @@ def run_few_labels(
                         progress.write(_describe(cell))
         finally:
             progress.close()
-            rows = summarize(done.values())
+            rows = summarize(done.values(), [c for k, c in outdated.items() if k not in done])
             _write(rows, out, descriptions, precision)
     return rows
 
@@ -569,9 +569,7 @@ def _method(name, encoder, profile, device, seed, image_shape=(1, 28, 28), preci
     elif name == "self_training":  # a convex base: it refits on the growing set 10 times
         head = SelfTrainingClassifier(LogisticRegression(max_iter=1000))
     elif name.startswith("poisson_pseudo_cnn"):  # a CNN on the pixels learns the graph's labels
-        labeler = make_pipeline(
-            *front, StandardScaler(), GraphClassifier(solver=PSEUDO_LABEL_SOLVER)
-        )
+        labeler = make_pipeline(*front, StandardScaler(), GraphClassifier())
         cnn = CNNClassifier(
             image_shape=image_shape,
             **PSEUDO_LABEL_CNN,
@@ -588,17 +586,23 @@ def _method(name, encoder, profile, device, seed, image_shape=(1, 28, 28), preci
 
 def pseudo_label_relabeler(seed):
     """The second round's labeler: Poisson learning over the first CNN's features (PCA-50)."""
-    return make_pipeline(PCA(50, random_state=seed), GraphClassifier(solver=PSEUDO_LABEL_SOLVER))
+    return make_pipeline(PCA(50, random_state=seed), GraphClassifier())
 
 
-def summarize(cells):
-    """Mean and standard deviation of the accuracy over draws, one row per method and size."""
-    groups = {}
-    for cell in cells:
-        key = (cell["dataset"], cell["representation"], cell["method"], cell["n_labels"])
-        groups.setdefault(key, []).append(cell)
+def summarize(cells, outdated=()):
+    """Mean and standard deviation of the accuracy over draws, one row per method and size.
+
+    ``outdated`` cells (computed by another revision of their method's code) make the rows
+    that have no current cell, flagged ``outdated``; a row never mixes the two.
+    """
+    groups, old = {}, {}
+    for group, members in ((groups, cells), (old, outdated)):
+        for cell in members:
+            key = (cell["dataset"], cell["representation"], cell["method"], cell["n_labels"])
+            group.setdefault(key, []).append(cell)
     rows = []
-    for (dataset, representation, method, n_labels), members in sorted(groups.items()):
+    for key, members in sorted((old | groups).items()):
+        dataset, representation, method, n_labels = key
         accuracies = np.array([cell["accuracy"] for cell in members])
         rows.append(
             {
@@ -611,6 +615,7 @@ def summarize(cells):
                 "n_draws": len(members),
                 "transductive": members[0]["transductive"],
                 "pretrained": members[0]["pretrained"],
+                "outdated": key not in groups,
             }
         )
     return rows
@@ -629,6 +634,7 @@ def format_few_labels(rows, dataset="mnist", description=None):
             mark = " (transductive)" if row["transductive"] else ""
             name = f"{row['method']} on {row['representation']}{mark}"
             cell = f"{100 * row['mean_accuracy']:.1f} ± {100 * row['std_accuracy']:.1f}"
+            cell += OUTDATED_MARK if row.get("outdated") else ""
             lines.setdefault(name, {})[row["n_labels"]] = cell
     for name, (values, transductive) in ANCHORS.get(dataset, {}).items():
         mark = " (transductive)" if transductive else ""
@@ -636,6 +642,11 @@ def format_few_labels(rows, dataset="mnist", description=None):
     header = ["method", *(f"{n} labels %" for n in sizes)]
     body = [[name, *(values.get(n, "-") for n in sizes)] for name, values in lines.items()]
     table = rst_table(header, body)
+    if any(row.get("outdated") for row in rows if row["dataset"] == dataset):
+        table += (
+            f"\n{OUTDATED_MARK.strip()} computed by an earlier revision of the method's code: "
+            "its cells have not yet run again.\n"
+        )
     if description is None:
         return table
     draws = max(row["n_draws"] for row in rows if row["dataset"] == dataset)
@@ -680,7 +691,8 @@ def answer_few_labels(rows, dataset):
 
 
 def _name(row):
-    return f"{row['method']} on {row['representation']} {100 * row['mean_accuracy']:.1f} %"
+    mark = OUTDATED_MARK if row.get("outdated") else ""
+    return f"{row['method']} on {row['representation']} {100 * row['mean_accuracy']:.1f} %{mark}"
 
 
 def _write(rows, out, descriptions, precision="float32"):
