@@ -2,7 +2,8 @@
 
 Issue #26: in the few-label study, Poisson learning on the dense autoencoder's FashionMNIST
 codes stays at 72-78 % from 100 to 3 000 labels while Laplace learning climbs to 84 %. Its
-conjugate-gradient solution (graphlearning's default, ``GraphClassifier``'s) gives some
+conjugate-gradient solution (graphlearning's default; ``GraphClassifier``'s until this
+benchmark made the random walk its default) gives some
 classes far fewer images than others (the smallest predicted class: 1 % of the pool at 100
 labels, where each class is 10 %); Calder et al.'s Algorithm 1, the random-walk iteration
 stopped once the walk from the labeled nodes has mixed (``solver="random_walk"``), keeps the

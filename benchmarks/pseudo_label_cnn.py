@@ -11,7 +11,8 @@ each inferred class, the share with the widest margin between its two best Poiss
 and two second rounds, a fresh CNN trained on the first one's predictions for the pool, or
 on Poisson's labels over the first one's features (the study's
 ``poisson_pseudo_cnn_relabeled``, ``PseudoLabelClassifier(relabeler=...)``). Draw 0 of the
-study, accuracy (%).
+study, accuracy (%). ``--solver``: Poisson learning's (the recorded results: the converged
+``conjugate_gradient``, the study's until revision 1 of its graph methods).
 
 Run: ``SKAE_DATA=../shared/data python benchmarks/pseudo_label_cnn.py [--n-labels 1000]``
 """
@@ -32,14 +33,14 @@ from skae.studies._data import labeled_draw
 from skae.studies._few_labels import PSEUDO_LABEL_CNN, pseudo_label_relabeler
 
 
-def main(n_labels):
+def main(n_labels, solver):
     X, y = fetch_mnist(return_X_y=True)
     X_test, y_test = fetch_mnist(subset="test", return_X_y=True)
     ae = cached_model("few_labels/autoencoders", "dense_ae_mnist")
     y_partial = np.full_like(y, -1)
     drawn = labeled_draw(y, n_labels, draw=0)
     y_partial[drawn] = y[drawn]
-    graph = make_pipeline(FrozenEstimator(ae), StandardScaler(), GraphClassifier())
+    graph = make_pipeline(FrozenEstimator(ae), StandardScaler(), GraphClassifier(solver=solver))
     is_labeled = y_partial != -1  # they keep their labels, as in PseudoLabelClassifier
     pseudo = np.where(is_labeled, y, graph.fit(X, y_partial)[-1].transduction_)
     rows = [
@@ -72,7 +73,8 @@ def main(n_labels):
         cnn_row(f"CNN 32 + 64 on the surest {keep:.0%} of each class", pseudo, kept)
     own = np.where(is_labeled, y, wide.predict(X))  # round two from the CNN's own labels
     cnn_row("CNN 32 + 64, second round on the first CNN's predictions", own)
-    relabeler = pseudo_label_relabeler(seed=0).fit(wide.transform(X), y_partial)
+    relabeler = pseudo_label_relabeler(seed=0).set_params(graphclassifier__solver=solver)
+    relabeler.fit(wide.transform(X), y_partial)
     relabeled = relabeler[-1].transduction_
     relabeled = np.where(is_labeled, y, relabeled)
     cnn_row("CNN 32 + 64, second round: Poisson over the first CNN's features", relabeled)
@@ -82,4 +84,6 @@ def main(n_labels):
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n-labels", type=int, default=1000)
-    main(parser.parse_args().n_labels)
+    parser.add_argument("--solver", default="conjugate_gradient")
+    args = parser.parse_args()
+    main(args.n_labels, args.solver)

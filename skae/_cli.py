@@ -109,7 +109,10 @@ def _few_labels(args):
     )
     descriptions = json.loads((Path(args.out) / "datasets.json").read_text())
     if args.precision != "float32":
-        print(f"\n(in {args.precision}: the autoencoder's pretraining and the pseudo-label CNNs)")
+        print(
+            f"\n(in {args.precision}: the autoencoder's pretraining, the pseudo-label CNNs "
+            "and ladder_conv)"
+        )
     for dataset in dict.fromkeys(row["dataset"] for row in rows):
         print(f"\n{format_few_labels(rows, dataset, descriptions.get(dataset))}")
         print(f"\nDoes pretraining help on {dataset}? (best inductive methods)")
@@ -254,7 +257,9 @@ def build_parser():
     )
     _add_common(few, FEW_LABELS_PROFILES, "results/few_labels")
     _add_inputs(few)
-    _add_precision(few, "the autoencoder's pretraining and of the pseudo-label CNNs")
+    _add_precision(
+        few, "the autoencoder's pretraining, of the pseudo-label CNNs and of ladder_conv"
+    )
     few.add_argument(
         "--methods",
         nargs="+",

@@ -270,7 +270,8 @@ class PseudoLabelClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         ``LabelSpreading``). Fewer labels, fewer of them wrong: from 1 000 MNIST labels,
         Poisson learning labels 96.3 % of the pool right, 99.3 % of its surest 80 %; but
         the hard samples go too, and a CNN trained on those 80 % scores 95.8 % on the test
-        images against 97.05 % trained on all (``benchmarks/pseudo_label_cnn.py``).
+        images against 97.05 % trained on all (``benchmarks/pseudo_label_cnn.py``; these
+        figures with ``solver="conjugate_gradient"``).
     relabeler : estimator or None, default=None
         Semi-supervised estimator (as ``labeler``) for the second round, fitted on
         ``classifier_.transform(X)`` of the first; ``None``: one round. E.g.

@@ -279,9 +279,10 @@ def run_few_labels(
     device : str, default="cpu"
         Torch device of the autoencoders and classifiers.
     precision : {"float32", "bfloat16", "float16"}, default="float32"
-        Arithmetic of the autoencoder's pretraining and of the pseudo-label CNNs, the
-        models where bfloat16 pays (``benchmarks/precision.py``); the small heads and the
-        seed-0 CNN stay float32, where bfloat16 is slower. Cells record it: a run reuses only
+        Arithmetic of the autoencoder's pretraining, of the pseudo-label CNNs and of
+        ``ladder_conv``, the models where bfloat16 pays (``benchmarks/precision.py``,
+        ``benchmarks/ladder_cost.py``); the small heads, the seed-0 CNN and ``ladder_fc``
+        stay float32, where bfloat16 is slower or no faster. Cells record it: a run reuses only
         cells of its own precision.
     max_cells : int or None, default=None
         Run at most this many unfinished cells (``0``: rewrite the tables only).
