@@ -454,8 +454,7 @@ def _cells(profile, methods, budgets, precision="float32"):
 
 def _is_current(cell):
     """Whether ``cell`` was computed by its method's current code (``Method.revision``)."""
-    method = METHODS.get(cell["method"])
-    return method is not None and cell.get("revision", 0) == method.revision
+    return cell.get("revision", 0) == METHODS[cell["method"]].revision
 
 
 def _uses_pretrained_encoder(cell):
