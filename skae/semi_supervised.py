@@ -64,9 +64,9 @@ class GraphClassifier(ClassifierMixin, BaseEstimator):
         al.'s Algorithm 1 (graphlearning's ``"gradient_descent"``): the random-walk
         iteration, stopped once a walk from the labeled nodes has mixed, which keeps class
         sizes more even. ``"conjugate_gradient"`` solves the Poisson equation to convergence
-        (graphlearning's default); on FashionMNIST autoencoder codes
-        it starves some classes (the smallest predicted class 0.9-1.3 % of the pool instead
-        of 10 %) and scores 3.0-4.5 points less at 100-3 000 labels, 0.1-0.4 less on MNIST
+        (graphlearning's default); on FashionMNIST autoencoder codes it starves some classes
+        (the smallest predicted class 0.9-1.3 % of the pool instead of 10 %) and scores
+        3.0-4.5 points less at 100-3 000 labels, 0.1-0.4 less on MNIST
         (``benchmarks/poisson_solvers.py``). A component where the walk stops (after at most
         1 000 steps) before its mass has reached every node, as on a long chain, is solved
         by conjugate gradient instead, with a warning.
@@ -188,8 +188,9 @@ class GraphClassifier(ClassifierMixin, BaseEstimator):
             solver = {"solver": SOLVERS[self.solver]} if self.method == "poisson" else {}
             labels = np.searchsorted(present, codes)
             scores[:, present] = getattr(gl.ssl, self.method)(graph, **solver).fit(labeled, labels)
-            unreached = ~scores.any(1)
-            if self.solver == "random_walk" and solver and unreached.any():  # stopped early
+            walked = self.method == "poisson" and self.solver == "random_walk"
+            unreached = ~scores.any(1) if walked else np.zeros(0, dtype=bool)
+            if unreached.any():  # the walk stopped before its mass reached these nodes
                 warn_user(
                     f"The random walk stopped before reaching {unreached.sum()} of the "
                     f"{len(scores)} nodes of a component (a long, thin kNN graph); that "

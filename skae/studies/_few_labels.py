@@ -385,7 +385,7 @@ def run_few_labels(
                         progress.write(_describe(cell))
         finally:
             progress.close()
-            rows = summarize(done.values(), [c for k, c in outdated.items() if k not in done])
+            rows = summarize(done.values(), outdated.values())
             _write(rows, out, descriptions, precision)
     return rows
 
