@@ -23,6 +23,8 @@ from .studies import (
 )
 from .studies._files import with_precision
 
+NO_CELLS = "No finished cells yet: no tables or figures written."
+
 
 def _learning_curve(args):
     rows = run_learning_curve(
@@ -39,8 +41,11 @@ def _learning_curve(args):
         figures=not args.no_figures,
         verbose=0 if args.quiet else 1,
     )
+    if not rows:
+        print(NO_CELLS)
+        return
     data = json.loads((Path(args.out) / "runs.jsonl").read_text().splitlines()[-1])["dataset"]
-    n_test = min(rows[0]["profile"]["test_size"], data["test"]) if rows else data["test"]
+    n_test = min(rows[0]["profile"]["test_size"], data["test"])
     print(
         f"\nTest accuracy (%) on {n_test} of the {data['title']} test images (the paper's "
         "350 on MNIST), mean over repeats:"
@@ -107,6 +112,9 @@ def _few_labels(args):
         max_cells=args.max_cells,
         verbose=0 if args.quiet else 1,
     )
+    if not rows:
+        print(NO_CELLS)
+        return
     descriptions = json.loads((Path(args.out) / "datasets.json").read_text())
     if args.precision != "float32":
         print(

@@ -104,8 +104,8 @@ class LadderNet(SkaeNet):
 
     Training loss: the cross-entropy of the corrupted pass on the labeled rows plus the
     denoising costs weighted by ``denoising_costs`` (one per layer, input first). Validation
-    loss: the cross-entropy of the clean pass on the labeled validation samples (0 for a
-    batch without any).
+    loss: the cross-entropy of the clean pass on the labeled validation samples (the
+    unlabeled ones are left out of the validation set).
     """
 
     def __init__(self, *args, noise_std=0.3, denoising_costs=(), lr_decay_start=1.0, **kwargs):
@@ -122,6 +122,20 @@ class LadderNet(SkaeNet):
         self.train_batches_ = len(loader)  # for LinearLRDecay
         return loader
 
+    def get_split_datasets(self, X, y=None, **fit_params):
+        train, valid = super().get_split_datasets(X, y, **fit_params)
+        if valid is None:
+            return train, None
+        X_valid, y_valid = _dataset_tensors(valid)
+        labeled = np.flatnonzero(np.asarray(y_valid) >= 0)
+        if not len(labeled):
+            raise ValueError(
+                "The validation split holds no labeled sample, so no validation loss can be "
+                "computed: raise validation_fraction, label more samples, or set "
+                "validation_fraction=None."
+            )
+        return train, self.get_dataset(X_valid[labeled], y_valid[labeled])
+
     def infer(self, x, **fit_params):
         return super().infer(
             x, noise_std=self.noise_std, denoising_costs=self.denoising_costs, **fit_params
@@ -131,8 +145,6 @@ class LadderNet(SkaeNet):
         logits, costs = y_pred if isinstance(y_pred, tuple) else (y_pred, None)
         y_true = to_tensor(y_true, device=self.device)
         labeled = y_true >= 0
-        if not (training or labeled.any()):
-            return logits.sum() * 0.0
         loss = self.criterion_(logits[labeled].float(), y_true[labeled])
         if costs is not None:
             weights = torch.as_tensor(self.denoising_costs, dtype=costs.dtype, device=costs.device)
@@ -253,7 +265,8 @@ class LadderClassifier(NeuralClassifier):
     ValueError
         In ``fit``: fewer than 2 classes among the labeled samples, no labeled sample,
         ``denoising_costs`` of the wrong length, negative or, for ``"conv"``, anywhere but
-        the top; training data without a labeled sample after the validation split.
+        the top; training data or a validation split (``validation_fraction``) without a
+        labeled sample.
 
     See Also
     --------

@@ -13,7 +13,7 @@ from numbers import Integral, Real
 
 import numpy as np
 from scipy import sparse
-from scipy.sparse.csgraph import connected_components
+from scipy.sparse.csgraph import connected_components, dijkstra
 from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, _fit_context, clone
 from sklearn.neighbors import NearestNeighbors
 from sklearn.pipeline import Pipeline
@@ -28,6 +28,7 @@ __all__ = ["GraphClassifier", "LadderClassifier", "PseudoLabelClassifier"]
 
 METHODS = ("laplace", "poisson")
 SOLVERS = {"conjugate_gradient": "conjugate_gradient", "random_walk": "gradient_descent"}
+WALK_STEPS = (50, 1000)  # graphlearning's least and most steps of the random walk
 
 
 class GraphClassifier(ClassifierMixin, BaseEstimator):
@@ -67,9 +68,9 @@ class GraphClassifier(ClassifierMixin, BaseEstimator):
         (graphlearning's default); on FashionMNIST autoencoder codes it starves some classes
         (the smallest predicted class 0.9-1.3 % of the pool instead of 10 %) and scores
         3.0-4.5 points less at 100-3 000 labels, 0.1-0.4 less on MNIST
-        (``benchmarks/poisson_solvers.py``). A component where the walk stops (after at most
-        1 000 steps) before its mass has reached every node, as on a long chain, is solved
-        by conjugate gradient instead, with a warning.
+        (``benchmarks/poisson_solvers.py``). The walk runs at least until its mass has
+        reached every node; a component where that takes more than 1 000 steps (a long
+        chain) is solved by conjugate gradient instead, with a warning.
 
     Attributes
     ----------
@@ -154,11 +155,13 @@ class GraphClassifier(ClassifierMixin, BaseEstimator):
         component = connected_components(graph, directed=False)[1]
         shares = np.bincount(codes, minlength=len(self.classes_)) / len(codes)
         scores = np.tile(shares, (len(rows), 1))  # components without a label
+        labeled_here = np.ones_like(scores, dtype=bool)  # the classes a node may take
         for c in np.unique(component[labeled_rows]):
             nodes = np.flatnonzero(component == c)
             mine = component[labeled_rows] == c
             local = np.searchsorted(nodes, labeled_rows[mine])
             scores[nodes] = self._propagate(gl, graph[nodes][:, nodes], local, codes[mine])
+            labeled_here[nodes] = np.isin(np.arange(len(self.classes_)), codes[mine])
         alone = ~np.isin(component, component[labeled_rows])[inverse]
         if alone.any():
             warn_user(
@@ -168,7 +171,9 @@ class GraphClassifier(ClassifierMixin, BaseEstimator):
                 UserWarning,
             )
         _check_finite(scores, f"{self.method} learning's scores")
-        self._pool_labels = self.classes_[scores.argmax(1)]  # one per distinct row
+        # a class without a label in the component scores 0 there: it never wins a tie
+        best = np.where(labeled_here, scores, -np.inf).argmax(1)
+        self._pool_labels = self.classes_[best]  # one per distinct row
         self._pool_labels[labeled_rows] = self.classes_[codes]
         self.label_scores_ = scores[inverse]
         self.transduction_ = self._pool_labels[inverse]
@@ -185,20 +190,34 @@ class GraphClassifier(ClassifierMixin, BaseEstimator):
         elif len(labeled) == len(scores):  # nothing to solve
             scores[labeled, codes] = 1
         else:
-            solver = {"solver": SOLVERS[self.solver]} if self.method == "poisson" else {}
             labels = np.searchsorted(present, codes)
-            scores[:, present] = getattr(gl.ssl, self.method)(graph, **solver).fit(labeled, labels)
-            walked = self.method == "poisson" and self.solver == "random_walk"
-            unreached = ~scores.any(1) if walked else np.zeros(0, dtype=bool)
-            if unreached.any():  # the walk stopped before its mass reached these nodes
-                warn_user(
-                    f"The random walk stopped before reaching {unreached.sum()} of the "
-                    f"{len(scores)} nodes of a component (a long, thin kNN graph); that "
-                    "component is solved to convergence instead (solver='conjugate_gradient').",
-                    UserWarning,
-                )
-                scores[:, present] = gl.ssl.poisson(graph).fit(labeled, labels)
+            options = self._solver_options(graph, labeled)
+            scores[:, present] = getattr(gl.ssl, self.method)(graph, **options).fit(labeled, labels)
         return scores
+
+    def _solver_options(self, graph, labeled):
+        """graphlearning's options for a connected ``graph``: the random walk runs at least
+        until its mass from the ``labeled`` nodes has reached every node (``d + 1`` steps
+        for a node ``d`` hops from the nearest label), by conjugate gradient where that
+        would take more than graphlearning's 1 000 steps."""
+        if self.method != "poisson":
+            return {}
+        if self.solver == "conjugate_gradient":
+            return {"solver": "conjugate_gradient"}
+        least, most = WALK_STEPS
+        hops = int(
+            dijkstra(graph, directed=False, unweighted=True, indices=labeled, min_only=True).max()
+        )
+        if hops + 1 > most:
+            warn_user(
+                f"A node of a component of {graph.shape[0]} nodes is {hops} steps from the "
+                f"nearest label, beyond the random walk's {most} steps (a long, thin kNN "
+                "graph); that component is solved to convergence instead "
+                "(solver='conjugate_gradient').",
+                UserWarning,
+            )
+            return {"solver": "conjugate_gradient"}
+        return {"solver": "gradient_descent", "min_iter": max(least, hops + 1), "max_iter": most}
 
     def predict_proba(self, X):
         """Share of each class among the nearest training samples' propagated labels; a

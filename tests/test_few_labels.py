@@ -89,6 +89,13 @@ def test_command_line(tmp_path, capsys):
     assert "use --profile paper to answer the question" in printed  # tiny pretrains too little
 
 
+def test_command_line_without_finished_cells_says_so(tmp_path, capsys):
+    args = ["few-labels", "--profile", "tiny", "--out", str(tmp_path), "--quiet"]
+    assert main([*args, "--dataset", "digits", "--max-cells", "0"]) == 0
+    assert "No finished cells yet: no tables or figures written." in capsys.readouterr().out
+    assert not (tmp_path / "summary.csv").exists()
+
+
 def test_profiles_say_when_they_pretrain_too_little_to_answer():
     mnist = (10_000, 784)  # the quick profile's pool
     assert "below ~235 200 000" in study.FEW_LABELS_PROFILES["tiny"].pretraining_note(*mnist)
@@ -165,7 +172,10 @@ def test_cells_of_an_earlier_method_revision_run_again(tmp_path, monkeypatch, ca
     before = run_few_labels("tiny", methods=methods, **args)
     log = study.CellLog(tmp_path / "cells.jsonl")
     n_before = len(log.read())
-    log.append(log.read()[0] | {"method": "since_removed"})
+    first = log.read()[0]
+    log.append(first | {"method": "since_removed"})
+    log.append(first | {"representation": "pixels_pca20"})  # a representation since removed
+    log.append(first | {"method": "poisson_inductive", "representation": "pixels"})  # not run
     current = study.METHODS["poisson_inductive"]
     bumped = current._replace(revision=7)
     monkeypatch.setitem(study.METHODS, "poisson_inductive", bumped)
@@ -175,11 +185,11 @@ def test_cells_of_an_earlier_method_revision_run_again(tmp_path, monkeypatch, ca
     assert [r["outdated"] for r in marked] == [r["method"] == "poisson_inductive" for r in before]
     assert [r["mean_accuracy"] for r in marked] == [r["mean_accuracy"] for r in before]
     table = (tmp_path / "summary_digits.rst").read_text()
-    assert table.count(" †") == 2 and "† computed by an earlier revision" in table  # 2 reps
+    assert table.count(" †") == 2 and "† computed by another revision" in table  # 2 reps
     after = run_few_labels("tiny", methods=methods, **args)
     assert "Cells of poisson_inductive computed by other code run again" in capsys.readouterr().out
     cells = log.read()
-    new = cells[n_before + 1 :]
+    new = cells[n_before + 3 :]
     assert new and {c["method"] for c in new} == {"poisson_inductive"}
     assert all(c["revision"] == 7 for c in new)
     assert len(new) == n_before // 2  # the SVC's cells reused
@@ -192,3 +202,30 @@ def test_cells_of_an_earlier_method_revision_run_again(tmp_path, monkeypatch, ca
     assert old == {"poisson_inductive": current.revision, "frozen_svc": None}  # 0: not logged
     monkeypatch.setitem(study.METHODS, "poisson_inductive", current)
     assert run_few_labels("tiny", methods=methods, **args | {"max_cells": 0}) == before
+
+
+def test_outdated_rows_stay_out_of_the_figure_and_the_answer(monkeypatch, tmp_path):
+    """A † row (another revision of its method's code) is shown in the tables only: the
+    figure and the answer to "does pretraining help?" come from current rows."""
+
+    def row(method, accuracy, pretrained, outdated=False):
+        return {
+            "dataset": "digits", "representation": "dense_ae", "method": method,
+            "n_labels": 50, "mean_accuracy": accuracy, "std_accuracy": 0.0, "n_draws": 2,
+            "transductive": False, "pretrained": pretrained, "outdated": outdated,
+        }  # fmt: skip
+
+    rows = [
+        row("cnn", 0.8, False),
+        row("frozen_svc", 0.7, True),
+        row("poisson_inductive", 0.9, True, True),
+    ]
+    answer = study.answer_few_labels(rows, "digits")
+    assert "pretraining does not help (-10.0 points)" in answer and "poisson" not in answer
+    drawn = []
+    monkeypatch.setattr("skae.plots.plot_few_labels", lambda rows, **kw: drawn.append(rows))
+    monkeypatch.setattr(study, "save_figures", lambda *a, **k: None)
+    study._write(rows, tmp_path, {})
+    assert drawn == [rows[:2]]
+    table = (tmp_path / "summary_digits.rst").read_text()
+    assert "90.0 ± 0.0 †" in table and table.count("†") == 2  # the value, the footnote

@@ -314,21 +314,77 @@ def test_pseudo_labels_from_duplicates():
 
 @pytest.mark.parametrize("method", HEADS)
 def test_a_long_chain_is_scored_end_to_end(method):
-    """A chain of 3 000 points, a label at each end: the random walk's mass reaches the
-    middle too late (it once scored 998 nodes 0 for every class, which sent them to the
-    first class: 1 999 to 1 001); such a component is solved to convergence, with a warning."""
+    """A chain of 3 000 points, a label at each end: the middle is 1 498 steps from a label,
+    beyond the random walk's 1 000 (it once scored 998 nodes 0 for every class, which sent
+    them to the first class: 1 999 to 1 001); such a component is solved to convergence,
+    with a warning."""
     X = np.c_[np.arange(3000.0), np.zeros(3000)]
     y = np.full(3000, -1)
     y[[0, -1]] = [0, 1]
     model = GraphClassifier(n_neighbors=2, **HEADS[method])
     if method == "poisson":
-        with pytest.warns(UserWarning, match="stopped before reaching 998 of the 3000 nodes"):
+        with pytest.warns(UserWarning, match="is 1498 steps from the nearest label"):
             model.fit(X, y)
         check_finite_and_own_labels(model, X, y)
     else:
         fit_quietly(model, X, y)
     assert model.label_scores_.any(1).all()
     assert np.array_equal(model.transduction_, np.repeat([0, 1], 1500))
+
+
+@pytest.mark.parametrize("method", HEADS)
+@pytest.mark.parametrize("n", [120, 401, 1001])
+def test_the_random_walk_reaches_every_node_of_a_chain(method, n):
+    """Chains whose middle is 60-500 steps from a label, more than the walk's 50 least
+    steps: every node is reached and takes its nearer end's label, with no warning."""
+    X = np.c_[np.arange(float(n)), np.zeros(n)]
+    y = np.full(n, -1)
+    y[[0, -1]] = [0, 1]
+    model = fit_quietly(GraphClassifier(n_neighbors=2, **HEADS[method]), X, y)
+    near = np.arange(n) < (n - 1) / 2
+    far = np.arange(n) > (n - 1) / 2
+    assert (model.transduction_[near] == 0).all() and (model.transduction_[far] == 1).all()
+
+
+@pytest.mark.parametrize("method", HEADS)
+@pytest.mark.parametrize(
+    "X, y",
+    [
+        ([[0.0], [1.0], [2.0]], [0, -1, 1]),  # the middle node's scores cancel exactly
+        ([[0.0, 0.0], [1.0, 0.0], [0.0, 1.0], [1.0, 1.0]], [0, -1, -1, 1]),  # a square
+        ([[0.0], [1.0], [2.0], [100.0], [101.0]], [1, -1, 2, 0, -1]),  # class 0 elsewhere
+    ],
+)
+def test_a_tie_goes_to_a_class_labeled_in_the_component(method, X, y):
+    """Symmetric graphs tie a node between the classes labeled around it: the tie is not
+    mistaken for an unreached node (no warning), and a class labeled only in another
+    component never wins it."""
+    X, y = np.array(X), np.array(y)
+    n_neighbors = 1 if len(X) == 5 else 2
+    model = fit_quietly(GraphClassifier(n_neighbors=n_neighbors, **HEADS[method]), X, y)
+    if len(X) == 5:
+        assert model.transduction_[1] in (1, 2) and model.transduction_[4] == 0
+    else:
+        assert set(model.transduction_) <= {0, 1}
+
+
+@pytest.mark.parametrize("method", HEADS)
+@pytest.mark.parametrize("seed", range(3))
+def test_nodes_take_only_classes_labeled_in_their_component(method, seed):
+    """Five blobs far apart (five components), each labeled with its own random subset of
+    four classes: every node's label is one of its component's."""
+    rng = np.random.default_rng(seed)
+    X, blob = blobs(0, 100, 200, 300, 400, n=30, seed=seed)
+    y = np.full(len(X), -1)
+    allowed = {}
+    for b in range(5):
+        classes = rng.choice(4, size=rng.integers(1, 4), replace=False)
+        members = rng.choice(np.flatnonzero(blob == b), size=len(classes), replace=False)
+        y[members] = classes
+        allowed[b] = set(classes)
+    model = fit_quietly(GraphClassifier(n_neighbors=5, **HEADS[method]), X, y)
+    for b in range(5):
+        assert set(model.transduction_[blob == b]) <= allowed[b]
 
 
 @pytest.fixture(scope="module")

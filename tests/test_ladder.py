@@ -145,10 +145,25 @@ def test_warm_start_trains_on_and_keeps_the_architecture():
     assert model.architecture == "fc"
 
 
-def test_validation_split_reports_the_clean_cross_entropy():
-    model = tiny(validation_fraction=0.25, max_epochs=2).fit(X_TINY, Y_TINY)
+@pytest.mark.parametrize("batch_size", [4, 7, 60])
+def test_validation_loss_is_the_cross_entropy_on_the_labeled_held_out_samples(batch_size):
+    """Whatever the batch size: the validation batches hold labeled samples only (they once
+    held the unlabeled ones too, each scoring 0, which diluted the loss by batch)."""
+    model = tiny(validation_fraction=0.5, max_epochs=2, batch_size=batch_size)
+    model.fit(X_TINY, Y_TINY)
     assert len(model.validation_loss_curve_) == 2
-    assert all(np.isfinite(model.validation_loss_curve_))
+    _, valid = model.net_.get_split_datasets(X_TINY, model._encode(Y_TINY).numpy())
+    X_valid, y_valid = valid.X, valid.y
+    assert len(y_valid) and (y_valid >= 0).all()
+    proba = model.predict_proba(X_valid)
+    cross_entropy = -np.log(proba[np.arange(len(y_valid)), y_valid]).mean()
+    assert model.validation_loss_curve_[-1] == pytest.approx(cross_entropy, rel=1e-4)
+
+
+def test_a_validation_split_without_labels_is_an_error():
+    y = np.where(np.arange(60) < 4, np.arange(60) % 2, -1)  # 4 labels: none held out
+    with pytest.raises(ValueError, match="validation split holds no labeled sample"):
+        tiny(validation_fraction=0.1).fit(X_TINY, y)
 
 
 @pytest.mark.parametrize("params", [FC, CONV], ids=["fc", "conv"])

@@ -21,6 +21,7 @@ from skae.studies import (
     _learning_curve,
     fit_cached,
     format_summary,
+    run_few_labels,
     run_learning_curve,
     run_seed1,
     summarize,
@@ -79,6 +80,25 @@ def test_resume_recomputes_nothing(study, capsys, no_training):
     again = run_learning_curve("tiny", out=out, pipelines=PIPELINES, verbose=1)
     assert f"{len(rows)} cells already done, 0 to run" in capsys.readouterr().out
     assert [{**row, "run": None} for row in again] == [{**row, "run": None} for row in rows]
+
+
+@pytest.mark.parametrize(
+    ("run", "options", "match"),
+    [
+        (run_learning_curve, {"n_jobs": 0}, "n_jobs must be a nonzero int"),
+        (run_learning_curve, {"max_cells": 1.5}, "max_cells must be None or an int >= 0"),
+        (run_few_labels, {"n_jobs": 0}, "n_jobs must be a nonzero int"),
+        (run_few_labels, {"n_jobs": 1.0}, "n_jobs must be a nonzero int"),
+        (run_few_labels, {"max_cells": -1}, "max_cells must be None or an int >= 0"),
+        (run_seed1, {"n_jobs": 0}, "n_jobs must be a nonzero int"),
+    ],
+)
+def test_run_options_out_of_range_fail_before_any_work(tmp_path, run, options, match):
+    """``n_jobs=0`` (joblib has no meaning for it) and a negative or fractional cell budget
+    are refused before anything is written (``max_cells=-1`` once dropped the last cell)."""
+    with pytest.raises(StudyError, match=match):
+        run("tiny", out=tmp_path / "out", verbose=0, **options)
+    assert not (tmp_path / "out").exists()
 
 
 def test_max_cells_runs_part_of_the_study(tmp_path):

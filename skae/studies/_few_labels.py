@@ -48,7 +48,13 @@ from ._files import (
     write_tables,
 )
 from ._profiles import SEED1_BEST
-from ._request import StudyError, check_device, check_precision, resolve_profile
+from ._request import (
+    StudyError,
+    check_device,
+    check_precision,
+    check_run_options,
+    resolve_profile,
+)
 
 # Pixels the dense AE sees in pretraining (pool x epochs x pixels per image) below which its
 # codes were no better than PCA-50 pixels at 100 MNIST labels, at every pool measured (10 000,
@@ -121,7 +127,7 @@ PSEUDO_LABEL_CNN = {
     "batch_size": 128,
 }
 
-# Marks a table value computed by an earlier revision of its method's code (no current cell).
+# Marks a table value computed by another revision of its method's code (no current cell).
 OUTDATED_MARK = " †"
 
 # The ladder network (Rasmus et al. 2015) trains 150 epochs in the paper: 2.3-2.9 hours of
@@ -296,8 +302,9 @@ def run_few_labels(
     Raises
     ------
     StudyError
-        Before any work: an unknown profile, method or budget, a bad device, data that cannot
-        be read, fewer than 2 classes, or a class with fewer labeled images than every budget.
+        Before any work: an unknown profile, method or budget, a bad device, ``n_jobs`` 0
+        or ``max_cells`` < 0, data that cannot be read, fewer than 2 classes, or a class
+        with fewer labeled images than every budget.
 
     Examples
     --------
@@ -306,6 +313,7 @@ def run_few_labels(
     """
     profile = resolve_profile(profile, FEW_LABELS_PROFILES)
     methods = _selected(methods)
+    check_run_options(n_jobs, max_cells)
     check_device(device)
     check_precision(precision, device)
     data = {}
@@ -341,7 +349,7 @@ def run_few_labels(
         logged = [
             cell
             for cell in log.read()
-            if cell["method"] in METHODS  # a method since removed: its cells are history
+            if _still_run(cell)  # a method or representation since removed: history
             and _same_profile(cell, profile)
             and _same_data(cell, data)
             and _precision(cell) in (precision, None)
@@ -398,6 +406,12 @@ def _selected(methods):
     if unknown:
         raise StudyError(f"Unknown methods {unknown}; choose from {list(METHODS)}.")
     return list(methods)
+
+
+def _still_run(cell):
+    """Whether the study still runs ``cell``'s method on its representation."""
+    method = METHODS.get(cell["method"])
+    return method is not None and cell["representation"] in method.representations
 
 
 def _same_profile(cell, profile):
@@ -643,8 +657,9 @@ def format_few_labels(rows, dataset="mnist", description=None):
     table = rst_table(header, body)
     if any(row.get("outdated") for row in rows if row["dataset"] == dataset):
         table += (
-            f"\n{OUTDATED_MARK.strip()} computed by an earlier revision of the method's code: "
-            "its cells have not yet run again.\n"
+            f"\n{OUTDATED_MARK.strip()} computed by another revision of the method's code: "
+            "its cells have not run again with this code; left out of the figure and of the "
+            "answer to the study's question.\n"
         )
     if description is None:
         return table
@@ -661,8 +676,10 @@ def format_few_labels(rows, dataset="mnist", description=None):
 def answer_few_labels(rows, dataset):
     """One line per budget: the best pretrained method against the best from scratch.
 
-    Inductive methods only (the test images unseen in training), as the question asks.
+    Inductive methods only (the test images unseen in training), as the question asks;
+    rows of another revision of their method's code (``outdated``) are left out.
     """
+    rows = [row for row in rows if not row.get("outdated")]
     lines = []
     for n in sorted({row["n_labels"] for row in rows if row["dataset"] == dataset}):
         cells = [
@@ -709,8 +726,9 @@ def _write(rows, out, descriptions, precision="float32"):
     titles = {
         name: descriptions.get(name, {}).get("title", TITLES.get(name, name)) for name in present
     }
+    current = [row for row in rows if not row.get("outdated")]  # † rows: the tables only
     figure = plot_few_labels(
-        rows, anchors=ANCHORS, families=FAMILIES, display_names=DISPLAY_NAMES, titles=titles
+        current, anchors=ANCHORS, families=FAMILIES, display_names=DISPLAY_NAMES, titles=titles
     )
     save_figures({with_precision("few_labels", precision): figure}, out / "figures")
 

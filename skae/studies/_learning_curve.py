@@ -29,7 +29,13 @@ from ._cache import fit_cached
 from ._data import study_data
 from ._files import CellLog, as_json, environment, locked, with_precision, write_tables
 from ._profiles import PAPER_ACCURACY, PROFILES, REPORTED_SIZES, seed0_design
-from ._request import StudyError, check_device, check_precision, resolve_profile
+from ._request import (
+    StudyError,
+    check_device,
+    check_precision,
+    check_run_options,
+    resolve_profile,
+)
 
 CONFUSION_LABELS = 480  # seed-0 Fig. 5: the sparse AE's confusion matrix at 480 labels
 
@@ -352,8 +358,8 @@ def run_learning_curve(
     Raises
     ------
     StudyError
-        Before any work, for an unknown profile or pipeline, a bad device, missing data or
-        an output folder that another run holds.
+        Before any work, for an unknown profile or pipeline, a bad device, ``n_jobs`` 0 or
+        ``max_cells`` < 0, missing data or an output folder that another run holds.
     KeyboardInterrupt
         On Ctrl-C; the finished cells are logged and the tables written first.
 
@@ -363,8 +369,7 @@ def run_learning_curve(
     >>> rows = run_learning_curve("tiny", out="results/tiny")  # doctest: +SKIP
     """
     profile = resolve_profile(profile, PROFILES)
-    if max_cells is not None and max_cells < 0:
-        raise StudyError(f"max_cells must be None or >= 0, got {max_cells}.")
+    check_run_options(n_jobs, max_cells)
     check_device(device)
     check_precision(precision, device)
     main = study_data(dataset, data_home=data_home, inputs=inputs)

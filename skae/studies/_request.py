@@ -1,5 +1,7 @@
 """A study request checked whole before any work: profile, device, data."""
 
+from numbers import Integral
+
 from .. import _checks, _precision
 
 
@@ -14,6 +16,16 @@ def resolve_profile(profile, profiles):
     if profile not in profiles:
         raise StudyError(f"Unknown profile {profile!r}; choose from {sorted(profiles)}.")
     return profiles[profile]
+
+
+def check_run_options(n_jobs=1, max_cells=None):
+    """Fail before any work on a worker count joblib cannot use or a negative cell budget."""
+    if isinstance(n_jobs, bool) or not isinstance(n_jobs, Integral) or n_jobs == 0:
+        raise StudyError(f"n_jobs must be a nonzero int (-1: all cores), got {n_jobs!r}.")
+    if max_cells is not None and (
+        isinstance(max_cells, bool) or not isinstance(max_cells, Integral) or max_cells < 0
+    ):
+        raise StudyError(f"max_cells must be None or an int >= 0, got {max_cells!r}.")
 
 
 def check_device(device):

@@ -21,7 +21,14 @@ from ._cache import fit_cached
 from ._files import environment, locked, with_precision, write_atomic
 from ._optuna import open_study, run_trials, search_figures, summarize_study, write_trials
 from ._profiles import SEARCH_SPACE, SEED1_BEST, SEED1_PROFILES, SEED1_TARGETS
-from ._request import StudyError, check_device, check_precision, load_images, resolve_profile
+from ._request import (
+    StudyError,
+    check_device,
+    check_precision,
+    check_run_options,
+    load_images,
+    resolve_profile,
+)
 
 
 def search_autoencoder(
@@ -146,10 +153,9 @@ def run_seed1(
     ------
     StudyError
         Before any training: an unknown ``profile``, ``ae_params``, ``search``, ``device``
-        or ``precision``,
-        ``storage`` without ``search="optuna"``, missing Optuna, a storage that cannot be
-        opened or that holds a study of another search space, missing data, or an ``out``
-        folder in use by another run.
+        or ``precision``, ``n_jobs`` 0, ``storage`` without ``search="optuna"``, missing
+        Optuna, a storage that cannot be opened or that holds a study of another search
+        space, missing data, or an ``out`` folder in use by another run.
 
     Examples
     --------
@@ -163,6 +169,7 @@ def run_seed1(
         raise StudyError(f"search must be 'random' or 'optuna', got {search!r}.")
     if storage is not None and search != "optuna":
         raise StudyError("a storage URL applies to search='optuna' only.")
+    check_run_options(n_jobs)
     check_device(device)
     check_precision(precision, device)
     X, y = load_images("mnist", "train", data_home)
