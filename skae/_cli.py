@@ -160,13 +160,26 @@ def _parallel_backend(dask):
         yield
 
 
+def _worker_count(text):
+    """``--n-jobs``: checked before a Dask cluster starts (the studies check it too)."""
+    if int(text) == 0:
+        raise argparse.ArgumentTypeError("0 workers: use 1, or -1 for all cores")
+    return int(text)
+
+
+def _cell_budget(text):
+    if int(text) < 0:
+        raise argparse.ArgumentTypeError("must be >= 0 (0: tables only)")
+    return int(text)
+
+
 def _add_common(parser, profiles, default_out):
     parser.add_argument("--profile", choices=sorted(profiles), default="quick")
     parser.add_argument("--out", default=default_out, help=f"output folder ({default_out})")
     parser.add_argument("--data-home", help="folder with MNIST/ and FashionMNIST/ (or SKAE_DATA)")
     parser.add_argument(
         "--n-jobs",
-        type=int,
+        type=_worker_count,
         default=1,
         help="parallel joblib workers (-1: all cores), each with cores / N torch threads; "
         "the autoencoders pretrain in parallel too (on 2 cores, 2 workers pretrain 1.4x "
@@ -226,7 +239,7 @@ def build_parser():
     curve.add_argument("--no-figures", action="store_true", help="skip the PNG figures")
     curve.add_argument(
         "--max-cells",
-        type=int,
+        type=_cell_budget,
         metavar="N",
         help="run at most N unfinished cells (0: tables and figures of the finished ones only)",
     )
@@ -287,7 +300,10 @@ def build_parser():
         "--n-labels", nargs="+", type=int, help="subset of the label budgets (totals, e.g. 100)"
     )
     few.add_argument(
-        "--max-cells", type=int, metavar="N", help="run at most N unfinished cells (0: tables only)"
+        "--max-cells",
+        type=_cell_budget,
+        metavar="N",
+        help="run at most N unfinished cells (0: tables only)",
     )
     few.set_defaults(handler=_few_labels)
     return parser

@@ -27,8 +27,9 @@ from skae._ladder import LadderClassifier
 __all__ = ["GraphClassifier", "LadderClassifier", "PseudoLabelClassifier"]
 
 METHODS = ("laplace", "poisson")
-SOLVERS = {"conjugate_gradient": "conjugate_gradient", "random_walk": "gradient_descent"}
+SOLVERS = ("random_walk", "conjugate_gradient")  # graphlearning: "gradient_descent", the same
 WALK_STEPS = (50, 1000)  # graphlearning's least and most steps of the random walk
+CG_TOL = 1e-10  # the residual at which conjugate gradient stops (graphlearning's conjgrad)
 
 
 class GraphClassifier(ClassifierMixin, BaseEstimator):
@@ -70,7 +71,9 @@ class GraphClassifier(ClassifierMixin, BaseEstimator):
         3.0-4.5 points less at 100-3 000 labels, 0.1-0.4 less on MNIST
         (``benchmarks/poisson_solvers.py``). The walk runs at least until its mass has
         reached every node; a component where that takes more than 1 000 steps (a long
-        chain) is solved by conjugate gradient instead, with a warning.
+        chain), or where the mass underflows to 0 on the way (tight clusters linked
+        weakly), is solved by conjugate gradient instead, with a warning. Conjugate gradient
+        runs to a residual of 1e-10 (``poisson``'s 1e-3 leaves far nodes unreached).
 
     Attributes
     ----------
@@ -191,33 +194,43 @@ class GraphClassifier(ClassifierMixin, BaseEstimator):
             scores[labeled, codes] = 1
         else:
             labels = np.searchsorted(present, codes)
-            options = self._solver_options(graph, labeled)
-            scores[:, present] = getattr(gl.ssl, self.method)(graph, **options).fit(labeled, labels)
+            scores[:, present] = self._solve(gl, graph, labeled, labels)
         return scores
 
-    def _solver_options(self, graph, labeled):
-        """graphlearning's options for a connected ``graph``: the random walk runs at least
-        until its mass from the ``labeled`` nodes has reached every node (``d + 1`` steps
-        for a node ``d`` hops from the nearest label), by conjugate gradient where that
-        would take more than graphlearning's 1 000 steps."""
-        if self.method != "poisson":
-            return {}
+    def _solve(self, gl, graph, labeled, labels):
+        """Scores of ``labels`` (indices into the present classes) on a connected ``graph``."""
+        if self.method == "laplace":
+            return gl.ssl.laplace(graph).fit(labeled, labels)
         if self.solver == "conjugate_gradient":
-            return {"solver": "conjugate_gradient"}
+            return _poisson_converged(gl, graph, labeled, labels)
         least, most = WALK_STEPS
-        hops = int(
-            dijkstra(graph, directed=False, unweighted=True, indices=labeled, min_only=True).max()
-        )
-        if hops + 1 > most:
+        # the walk reaches a node d hops from the nearest label after d + 1 steps
+        hops = dijkstra(graph, directed=False, unweighted=True, indices=labeled, min_only=True)
+        steps = int(hops.max()) + 1
+        if steps > most:
             warn_user(
-                f"A node of a component of {graph.shape[0]} nodes is {hops} steps from the "
-                f"nearest label, beyond the random walk's {most} steps (a long, thin kNN "
-                "graph); that component is solved to convergence instead "
-                "(solver='conjugate_gradient').",
+                f"The random walk would need {steps} steps to reach every node of a component "
+                f"of {graph.shape[0]} nodes, more than its {most} (a long, thin kNN graph); "
+                "that component is solved to convergence instead (solver='conjugate_gradient').",
                 UserWarning,
             )
-            return {"solver": "conjugate_gradient"}
-        return {"solver": "gradient_descent", "min_iter": max(least, hops + 1), "max_iter": most}
+            return _poisson_converged(gl, graph, labeled, labels)
+        walk = gl.ssl.poisson(
+            graph, solver="gradient_descent", min_iter=max(least, steps), max_iter=most
+        ).fit(labeled, labels)
+        zero = ~walk.any(1)  # an exact tie, or a node the walk's mass reached only below 1e-308
+        if not zero.any():
+            return walk
+        converged = _poisson_converged(gl, graph, labeled, labels)
+        if np.array_equal(zero, ~converged.any(1)):  # ties in both: the walk's answer stands
+            return walk
+        warn_user(
+            f"The random walk's scores underflowed to 0 at {zero.sum()} of the "
+            f"{graph.shape[0]} nodes of a component (weak links between tight clusters); "
+            "that component is solved to convergence instead (solver='conjugate_gradient').",
+            UserWarning,
+        )
+        return converged
 
     def predict_proba(self, X):
         """Share of each class among the nearest training samples' propagated labels; a
@@ -457,6 +470,13 @@ def _unique_rows(X):
     rank = np.empty(len(first), dtype=int)
     rank[np.argsort(first)] = np.arange(len(first))
     return X[np.sort(first)], rank[inverse.ravel()]
+
+
+def _poisson_converged(gl, graph, labeled, labels):
+    """Poisson learning solved by conjugate gradient to graphlearning's own ``conjgrad``
+    tolerance (a residual of 1e-10): at ``poisson``'s 1e-3 it stops before the far nodes of a
+    long graph are reached (each iteration reaches one hop further) and leaves them at 0."""
+    return gl.ssl.poisson(graph, solver="conjugate_gradient", tol=CG_TOL).fit(labeled, labels)
 
 
 def _knn_graph(gl, X, k):

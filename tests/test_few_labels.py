@@ -229,3 +229,10 @@ def test_outdated_rows_stay_out_of_the_figure_and_the_answer(monkeypatch, tmp_pa
     assert drawn == [rows[:2]]
     table = (tmp_path / "summary_digits.rst").read_text()
     assert "90.0 ± 0.0 †" in table and table.count("†") == 2  # the value, the footnote
+    figure = tmp_path / "figures" / "few_labels.png"
+    figure.parent.mkdir()
+    figure.write_bytes(b"a figure of cells since outdated")
+    only_outdated = [r | {"outdated": True} for r in rows]
+    study._write(only_outdated, tmp_path, {})  # once: plot_few_labels([]) raised
+    assert drawn == [rows[:2]] and not figure.exists()
+    assert study.answer_few_labels(only_outdated, "digits") == study.NO_ANSWER

@@ -21,6 +21,7 @@ from skae.studies import (
     _learning_curve,
     fit_cached,
     format_summary,
+    pretrain_autoencoders,
     run_few_labels,
     run_learning_curve,
     run_seed1,
@@ -85,12 +86,13 @@ def test_resume_recomputes_nothing(study, capsys, no_training):
 @pytest.mark.parametrize(
     ("run", "options", "match"),
     [
-        (run_learning_curve, {"n_jobs": 0}, "n_jobs must be a nonzero int"),
+        (run_learning_curve, {"n_jobs": 0}, "n_jobs must be None .1. or a nonzero int"),
         (run_learning_curve, {"max_cells": 1.5}, "max_cells must be None or an int >= 0"),
-        (run_few_labels, {"n_jobs": 0}, "n_jobs must be a nonzero int"),
-        (run_few_labels, {"n_jobs": 1.0}, "n_jobs must be a nonzero int"),
+        (run_few_labels, {"n_jobs": 0}, "n_jobs must be None .1. or a nonzero int"),
+        (run_few_labels, {"n_jobs": 1.0}, "n_jobs must be None .1. or a nonzero int"),
         (run_few_labels, {"max_cells": -1}, "max_cells must be None or an int >= 0"),
-        (run_seed1, {"n_jobs": 0}, "n_jobs must be a nonzero int"),
+        (run_seed1, {"n_jobs": 0}, "n_jobs must be None .1. or a nonzero int"),
+        (pretrain_autoencoders, {"n_jobs": 1.5}, "n_jobs must be None .1. or a nonzero int"),
     ],
 )
 def test_run_options_out_of_range_fail_before_any_work(tmp_path, run, options, match):
@@ -99,6 +101,26 @@ def test_run_options_out_of_range_fail_before_any_work(tmp_path, run, options, m
     with pytest.raises(StudyError, match=match):
         run("tiny", out=tmp_path / "out", verbose=0, **options)
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize(
+    ("option", "message"),
+    [(["--n-jobs", "0"], "0 workers"), (["--max-cells", "-1"], "must be >= 0")],
+)
+def test_command_line_refuses_run_options_out_of_range(tmp_path, option, message, capsys):
+    with pytest.raises(SystemExit):  # argparse: before a Dask cluster would start
+        main(["learning-curve", "--profile", "tiny", "--out", str(tmp_path / "out"), *option])
+    assert message in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
+
+
+def test_tables_only_with_nothing_finished_trains_nothing(tmp_path, capsys):
+    """``max_cells=0`` rewrites the tables of finished cells; with none it once pretrained
+    every autoencoder, wrote empty tables, then said it wrote nothing."""
+    args = ["learning-curve", "--profile", "tiny", "--dataset", "digits", "--out", str(tmp_path)]
+    assert main([*args, "--max-cells", "0", "--quiet"]) == 0
+    assert "No finished cells yet" in capsys.readouterr().out
+    assert not list(tmp_path.iterdir())
 
 
 def test_max_cells_runs_part_of_the_study(tmp_path):

@@ -127,6 +127,9 @@ PSEUDO_LABEL_CNN = {
     "batch_size": 128,
 }
 
+NO_ANSWER = (
+    "No current cells of both a pretrained and a from-scratch method at any budget: no answer."
+)
 # Marks a table value computed by another revision of its method's code (no current cell).
 OUTDATED_MARK = " †"
 
@@ -677,7 +680,8 @@ def answer_few_labels(rows, dataset):
     """One line per budget: the best pretrained method against the best from scratch.
 
     Inductive methods only (the test images unseen in training), as the question asks;
-    rows of another revision of their method's code (``outdated``) are left out.
+    rows of another revision of their method's code (``outdated``) are left out. Without a
+    budget that has both, :data:`NO_ANSWER`.
     """
     rows = [row for row in rows if not row.get("outdated")]
     lines = []
@@ -703,7 +707,7 @@ def answer_few_labels(rows, dataset):
             f"{n} labels: {verdict} ({gain:+.1f} points): pretrained {_name(best[True])} "
             f"vs without pretraining {_name(best[False])}"
         )
-    return "\n".join(lines)
+    return "\n".join(lines) or NO_ANSWER
 
 
 def _name(row):
@@ -727,6 +731,10 @@ def _write(rows, out, descriptions, precision="float32"):
         name: descriptions.get(name, {}).get("title", TITLES.get(name, name)) for name in present
     }
     current = [row for row in rows if not row.get("outdated")]  # † rows: the tables only
+    path = out / "figures" / f"{with_precision('few_labels', precision)}.png"
+    if not current:  # no figure, rather than one of cells the tables no longer show
+        path.unlink(missing_ok=True)
+        return
     figure = plot_few_labels(
         current, anchors=ANCHORS, families=FAMILIES, display_names=DISPLAY_NAMES, titles=titles
     )

@@ -97,6 +97,7 @@ def pretrain_autoencoders(
     autoencoders, _ = seed0_design(main.source)
     names = list(autoencoders) if names is None else list(names)
     data = _data_sets(main, [autoencoders[name][0] for name in names], data_home)
+    check_run_options(n_jobs)
     check_precision(precision, device)
     settings = {"device": device, "precision": precision, "verbose": verbose}
     return _pretrain(profile, names, autoencoders, data, Path(out), n_jobs, settings)
@@ -393,6 +394,8 @@ def run_learning_curve(
         profile, train_sizes=tuple(sizes), test_size=min(profile.test_size, len(main.y_test))
     )
     out = Path(out)
+    if max_cells == 0 and not CellLog(out / "cells.jsonl").read():
+        return []  # no finished cell to tabulate: nothing to pretrain either
     out.mkdir(parents=True, exist_ok=True)
     with locked(out):
         run = environment(device, precision=precision, n_jobs=n_jobs, dataset=main.describe())

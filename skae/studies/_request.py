@@ -20,8 +20,12 @@ def resolve_profile(profile, profiles):
 
 def check_run_options(n_jobs=1, max_cells=None):
     """Fail before any work on a worker count joblib cannot use or a negative cell budget."""
-    if isinstance(n_jobs, bool) or not isinstance(n_jobs, Integral) or n_jobs == 0:
-        raise StudyError(f"n_jobs must be a nonzero int (-1: all cores), got {n_jobs!r}.")
+    if n_jobs is not None and (
+        isinstance(n_jobs, bool) or not isinstance(n_jobs, Integral) or n_jobs == 0
+    ):
+        raise StudyError(
+            f"n_jobs must be None (1) or a nonzero int (-1: all cores), got {n_jobs!r}."
+        )
     if max_cells is not None and (
         isinstance(max_cells, bool) or not isinstance(max_cells, Integral) or max_cells < 0
     ):
