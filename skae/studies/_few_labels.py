@@ -681,7 +681,7 @@ def answer_few_labels(rows, dataset):
 
     Inductive methods only (the test images unseen in training), as the question asks;
     rows of another revision of their method's code (``outdated``) are left out. Without a
-    budget that has both, :data:`NO_ANSWER`.
+    budget that has both, one line saying there is no answer.
     """
     rows = [row for row in rows if not row.get("outdated")]
     lines = []
