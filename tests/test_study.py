@@ -183,7 +183,7 @@ def test_ctrl_c_in_pretraining_caches_nothing(tmp_path, ctrl_c, monkeypatch):
         run_learning_curve("tiny", **args)
     assert not list((tmp_path / "autoencoders").glob("*.joblib"))
     monkeypatch.undo()
-    run_learning_curve("tiny", **args, max_cells=0)  # pretrains again, to the end
+    run_learning_curve("tiny", **args, max_cells=1)  # pretrains again, to the end
     [path] = (tmp_path / "autoencoders").glob("*.joblib")
     assert joblib.load(path).n_epochs_ == PROFILES["tiny"].ae_epochs
 
