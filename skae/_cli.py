@@ -162,15 +162,17 @@ def _parallel_backend(dask):
 
 def _worker_count(text):
     """``--n-jobs``: checked before a Dask cluster starts (the studies check it too)."""
-    if int(text) == 0:
+    value = int(text)
+    if value == 0:
         raise argparse.ArgumentTypeError("0 workers: use 1, or -1 for all cores")
-    return int(text)
+    return value
 
 
 def _cell_budget(text):
-    if int(text) < 0:
+    value = int(text)
+    if value < 0:
         raise argparse.ArgumentTypeError("must be >= 0 (0: tables only)")
-    return int(text)
+    return value
 
 
 def _add_common(parser, profiles, default_out):

@@ -37,6 +37,16 @@ def fit_quietly(model, X, y):
     return model
 
 
+def fit_warned(model, X, y, match):
+    """Fit expecting a UserWarning matching ``match`` (``None``: no warning at all)."""
+    if match is None:
+        return fit_quietly(model, X, y)
+    with pytest.warns(UserWarning, match=match):
+        model.fit(X, y)
+    check_finite_and_own_labels(model, X, y)
+    return model
+
+
 def check_finite_and_own_labels(model, X, y):
     labeled = y != -1
     assert np.array_equal(model.transduction_[labeled], y[labeled])
@@ -93,13 +103,8 @@ def test_a_chain_labeled_at_one_end_goes_to_the_nearer_label(method, n):
     X = np.c_[np.arange(float(n)), np.zeros(n)]
     y = np.full(n, -1)
     y[[0, 1]] = [0, 1]
-    model = GraphClassifier(n_neighbors=2, **HEADS[method])
-    if method == "poisson" and n > 1000:
-        with pytest.warns(UserWarning, match="would need 1198 steps"):
-            model.fit(X, y)
-        check_finite_and_own_labels(model, X, y)
-    else:
-        fit_quietly(model, X, y)
+    warning = "would need 1198 steps" if method == "poisson" and n > 1000 else None
+    model = fit_warned(GraphClassifier(n_neighbors=2, **HEADS[method]), X, y, warning)
     assert (model.transduction_[1:] == 1).all()
 
 
@@ -115,13 +120,8 @@ def test_tight_clusters_linked_weakly_go_to_the_nearer_label(method):
     cluster = np.repeat(np.arange(200), 10)
     y = np.full(len(X), -1)
     y[[0, 10]] = [0, 1]
-    model = GraphClassifier(**HEADS[method])
-    if method == "poisson":
-        with pytest.warns(UserWarning, match="underflowed to 0 at 3.. of the 2000 nodes"):
-            model.fit(X, y)
-        check_finite_and_own_labels(model, X, y)
-    else:
-        fit_quietly(model, X, y)
+    warning = "underflowed to 0 at 3.. of the 2000 nodes" if method == "poisson" else None
+    model = fit_warned(GraphClassifier(**HEADS[method]), X, y, warning)
     assert (model.transduction_[cluster >= 2] == 1).all()
 
 
@@ -363,13 +363,8 @@ def test_a_long_chain_is_scored_end_to_end(method):
     X = np.c_[np.arange(3000.0), np.zeros(3000)]
     y = np.full(3000, -1)
     y[[0, -1]] = [0, 1]
-    model = GraphClassifier(n_neighbors=2, **HEADS[method])
-    if method == "poisson":
-        with pytest.warns(UserWarning, match="would need 1499 steps to reach every node"):
-            model.fit(X, y)
-        check_finite_and_own_labels(model, X, y)
-    else:
-        fit_quietly(model, X, y)
+    warning = "would need 1499 steps to reach every node" if method == "poisson" else None
+    model = fit_warned(GraphClassifier(n_neighbors=2, **HEADS[method]), X, y, warning)
     assert model.label_scores_.any(1).all()
     assert np.array_equal(model.transduction_, np.repeat([0, 1], 1500))
 

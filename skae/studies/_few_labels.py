@@ -731,14 +731,14 @@ def _write(rows, out, descriptions, precision="float32"):
         name: descriptions.get(name, {}).get("title", TITLES.get(name, name)) for name in present
     }
     current = [row for row in rows if not row.get("outdated")]  # † rows: the tables only
-    path = out / "figures" / f"{with_precision('few_labels', precision)}.png"
+    name = with_precision("few_labels", precision)
     if not current:  # no figure, rather than one of cells the tables no longer show
-        path.unlink(missing_ok=True)
+        (out / "figures" / f"{name}.png").unlink(missing_ok=True)
         return
     figure = plot_few_labels(
         current, anchors=ANCHORS, families=FAMILIES, display_names=DISPLAY_NAMES, titles=titles
     )
-    save_figures({with_precision("few_labels", precision): figure}, out / "figures")
+    save_figures({name: figure}, out / "figures")
 
 
 def _describe(cell):

@@ -20,16 +20,16 @@ def resolve_profile(profile, profiles):
 
 def check_run_options(n_jobs=1, max_cells=None):
     """Fail before any work on a worker count joblib cannot use or a negative cell budget."""
-    if n_jobs is not None and (
-        isinstance(n_jobs, bool) or not isinstance(n_jobs, Integral) or n_jobs == 0
-    ):
+    if n_jobs is not None and (not _is_int(n_jobs) or n_jobs == 0):
         raise StudyError(
             f"n_jobs must be None (1) or a nonzero int (-1: all cores), got {n_jobs!r}."
         )
-    if max_cells is not None and (
-        isinstance(max_cells, bool) or not isinstance(max_cells, Integral) or max_cells < 0
-    ):
+    if max_cells is not None and (not _is_int(max_cells) or max_cells < 0):
         raise StudyError(f"max_cells must be None or an int >= 0, got {max_cells!r}.")
+
+
+def _is_int(value):
+    return isinstance(value, Integral) and not isinstance(value, bool)
 
 
 def check_device(device):
