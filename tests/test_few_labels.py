@@ -160,6 +160,7 @@ def test_the_ladder_network_is_an_autoencoder_method_trained_on_the_pool(tmp_pat
         "ladder_conv": "bfloat16",
     }
     assert all(r["mean_accuracy"] > 0.2 for r in rows)  # 10 classes: chance is 0.1
+    assert not (tmp_path / "autoencoders").exists()  # pixel methods pretrain nothing
     assert "ladder_conv" not in study._selected(None) and "ladder_fc" in study._selected(None)
 
 

@@ -380,8 +380,9 @@ def run_few_labels(
             representations = {}  # per data set, fitted once per run
             for dataset, cells in itertools.groupby(todo, key=lambda cell: cell["dataset"]):
                 if dataset not in representations:
+                    needed = {cell["representation"] for cell in todo if cell["dataset"] == dataset}
                     representations[dataset] = _representations(
-                        data[dataset], profile, out, device, precision, verbose
+                        data[dataset], needed, profile, out, device, precision, verbose
                     )
                 encoders = representations[dataset]
                 finished = joblib.Parallel(n_jobs=n_jobs, return_as="generator_unordered")(
@@ -494,8 +495,20 @@ def _key(cell):
     return tuple(cell[k] for k in ("dataset", "n_labels", "draw", "representation", "method"))
 
 
-def _representations(data, profile, out, device, precision, verbose):
-    """The fitted unsupervised transformers of each representation (no labels used)."""
+def _representations(data, names, profile, out, device, precision, verbose):
+    """The fitted unsupervised transformers of the representations ``names`` (no labels
+    used); only those, so that a run of pixel methods pretrains no autoencoder."""
+    fitted = {"pixels": None}
+    if "pixels_pca50" in names:
+        fitted["pixels_pca50"] = PCA(min(50, *data.X.shape), random_state=0).fit(data.X)
+    if "dense_ae" in names:
+        fitted["dense_ae"] = _dense_ae(data, profile, out, device, precision, verbose)
+    return fitted
+
+
+def _dense_ae(data, profile, out, device, precision, verbose):
+    """The study's autoencoder (seed 1's best network), fitted on the pool or read from the
+    cache."""
     ae = ConvAETransformer(
         image_shape=data.image_shape,
         latent_dim=SEED1_BEST["latent_dim"],
@@ -506,7 +519,7 @@ def _representations(data, profile, out, device, precision, verbose):
         precision=precision,
         random_state=0,
     )
-    ae = fit_cached(
+    return fit_cached(
         ae,
         data.X,
         name=f"dense_ae_{data.name}",
@@ -514,11 +527,6 @@ def _representations(data, profile, out, device, precision, verbose):
         folder=out / "autoencoders",
         verbose=verbose,
     )
-    return {
-        "pixels": None,
-        "pixels_pca50": PCA(n_components=min(50, *data.X.shape), random_state=0).fit(data.X),
-        "dense_ae": ae,
-    }
 
 
 def _run(cell, data, encoders, profile, device):
