@@ -29,21 +29,33 @@ def warn_user(message, category):
     warnings.warn(message, category, stacklevel=stacklevel)
 
 
-def check_semi_supervised_targets(y):
+def check_semi_supervised_targets(y, classes=None):
     """The mask of labeled samples of ``y`` (``-1``: unlabeled), whose labels must be classes.
 
     scikit-learn's convention (``SelfTrainingClassifier``): string labels come as an object
-    array with the integer -1 for unlabeled samples; a string "-1" is refused, not a class.
+    array with the integer -1 for unlabeled samples; a string "-1" (of any array dtype: a
+    pandas Series of strings is an object array) is refused, not a class. So is -1 among
+    ``classes``, the classes a ``partial_fit`` will see.
     """
     y = np.asarray(y)
-    if y.dtype.kind in "US" and (y == "-1").any():
+    if y.dtype.kind in "USO" and any(map(_is_string_minus_one, y.ravel())):
         raise ValueError(
-            "y is a string array holding '-1', which would be a class here; pass an object "
-            "array with the integer -1 for the unlabeled samples, scikit-learn's convention."
+            "y holds the string '-1', which would be a class here; mark the unlabeled "
+            "samples with the integer -1 (an object array for string labels), "
+            "scikit-learn's convention."
+        )
+    if classes is not None and any(c == -1 or _is_string_minus_one(c) for c in np.ravel(classes)):
+        raise ValueError(
+            f"classes={list(np.ravel(classes))!r} holds -1, the marker of unlabeled samples, "
+            "which cannot be a class; pass the classes of the labeled samples only."
         )
     labeled = y != -1
     check_classification_targets(y[labeled])
     return labeled
+
+
+def _is_string_minus_one(value):
+    return isinstance(value, (str, bytes)) and value in ("-1", b"-1")
 
 
 def check_device(device):
@@ -91,6 +103,14 @@ def check_sizes(estimator, name, value, length=None, empty=False):
     return tuple(int(v) for v in sizes)
 
 
+CHANNELS = (1, 3, 4)  # grey, RGB, RGBA: the channel counts an image axis may hold
+
+
+def channels_ambiguous(shape):
+    """Whether both the second and the last axis of a 4-D image batch could be channels."""
+    return shape[1] in CHANNELS and shape[3] in CHANNELS
+
+
 def flatten_images(estimator, X, image_shape):
     """Image-shaped ``X`` as rows of flattened images; ``(X, None)`` when ``X`` is not.
 
@@ -111,7 +131,12 @@ def flatten_images(estimator, X, image_shape):
             f"{name} takes a 2-D array (n_samples, n_features){takes}; X has shape "
             f"{shape}: {flatten}."
         )
-    if ndim == 4 and shape[3] in (1, 3, 4) and shape[1] not in (1, 3, 4):
+    if ndim == 4 and image_shape is None and channels_ambiguous(shape):
+        raise ValueError(
+            f"X has shape {shape}: its second and last axes could both be channels. Pass "
+            f"image_shape=(C, H, W) to {name}, or flattened rows: X.reshape(len(X), -1)."
+        )
+    if ndim == 4 and shape[3] in CHANNELS and shape[1] not in CHANNELS:
         raise ValueError(
             f"X has shape {shape}, channels last (n, H, W, C), but {name} takes images "
             "channels first (n, C, H, W): pass X.transpose(0, 3, 1, 2) (already channels "

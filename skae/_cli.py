@@ -124,9 +124,9 @@ def _few_labels(args):
     for dataset in dict.fromkeys(row["dataset"] for row in rows):
         print(f"\n{format_few_labels(rows, dataset, descriptions.get(dataset))}")
         print(f"\nDoes pretraining help on {dataset}? (best inductive methods)")
-        print(answer_few_labels(rows, dataset))
         described = descriptions.get(dataset, {})
-        measured = dataset.split("_")[0] in ("mnist", "fashion")  # the threshold's data
+        print(answer_few_labels(rows, dataset, described.get("test")))
+        measured = dataset.removesuffix("_standardized") in ("mnist", "fashion")  # threshold's
         note = (
             measured
             and described

@@ -5,11 +5,12 @@ torch's channel order, ``target`` int64 with -1 for unlabeled images. Decoding i
 job (through torchvision's list of image extensions); here are only the layout rules.
 """
 
-import warnings
 from collections import Counter
 from pathlib import Path
 
 import numpy as np
+
+from ._checks import CHANNELS, channels_ambiguous, warn_user
 
 UNLABELED = "unlabeled"  # the subfolder of images without labels
 
@@ -31,9 +32,7 @@ def read_image_folder(root, *, image_size=None):
         if trees[""] == root:
             raise ValueError(f"{root} has a test/ folder but no train/ folder beside it.")
         trees["_test"] = root / "test"
-    beside = sorted(
-        p.name for p in root.iterdir() if p.is_dir() and p.name not in ("train", "test")
-    )
+    beside = [p.name for p in _subfolders(root) if p.name not in ("train", "test")]
     if trees[""] != root and beside:
         raise ValueError(f"{root} has train/ and also the folders {beside}: put classes in train/.")
     classes = _class_names(trees[""])
@@ -49,7 +48,14 @@ def read_image_folder(root, *, image_size=None):
 
 
 def _class_names(tree):
-    return sorted(path.name for path in tree.iterdir() if path.is_dir() and path.name != UNLABELED)
+    return sorted(path.name for path in _subfolders(tree) if path.name != UNLABELED)
+
+
+def _subfolders(tree):
+    """The visible subfolders: hidden ones (``.ipynb_checkpoints``, ``.git``) are no class."""
+    return sorted(
+        path for path in tree.iterdir() if path.is_dir() and not path.name.startswith(".")
+    )
 
 
 def _list_images(tree, classes):
@@ -57,10 +63,15 @@ def _list_images(tree, classes):
     from torchvision.datasets.folder import IMG_EXTENSIONS
 
     paths, target = [], []
-    for folder in sorted(path for path in tree.iterdir() if path.is_dir()):
+    for folder in _subfolders(tree):
         if folder.name != UNLABELED and folder.name not in classes:
             raise ValueError(f"{folder} is a class that the training images do not have.")
-        found = sorted(p for p in folder.rglob("*") if p.suffix.lower() in IMG_EXTENSIONS)
+        found = sorted(
+            p
+            for p in folder.rglob("*")
+            if p.suffix.lower() in IMG_EXTENSIONS
+            and not any(part.startswith(".") for part in p.relative_to(folder).parts)
+        )
         if not found and folder.name != UNLABELED:
             raise ValueError(
                 f"Class folder {folder} has no image file ({', '.join(IMG_EXTENSIONS)})."
@@ -96,11 +107,10 @@ def _one_mode(pictures, root):
         )
     mode = "L" if set(modes) <= {"1", "L", "LA"} else "RGB"
     if set(modes) != {mode}:
-        warnings.warn(
+        warn_user(
             f"Images under {root} have modes {dict(modes)}; all converted to {mode}"
             + (" (alpha channels dropped)." if {"LA", "RGBA", "PA"} & set(modes) else "."),
             UserWarning,
-            stacklevel=4,
         )
     return [picture if picture.mode == mode else picture.convert(mode) for picture in pictures]
 
@@ -110,12 +120,11 @@ def _one_size(pictures, root, image_size):
     size = sizes.most_common(1)[0][0] if image_size is None else tuple(image_size)[::-1]
     if set(sizes) != {size}:
         if image_size is None:
-            warnings.warn(
+            warn_user(
                 f"Images under {root} have {len(sizes)} sizes (W x H: {dict(sizes)}); "
                 f"resized to the most common, {size[1]}x{size[0]} (H x W). Pass image_size "
                 "to choose another.",
                 UserWarning,
-                stacklevel=4,
             )
         pictures = [p if p.size == size else p.resize(size) for p in pictures]
     return pictures
@@ -130,7 +139,9 @@ def read_npz(path):
     """``X`` (and ``X_test``) of a ``.npz`` file as (n, C, H, W), with ``y`` (and ``y_test``).
 
     ``X`` may be (n, H, W), (n, H, W, C) (NumPy/Pillow order: a last axis of 1, 3 or 4) or
-    (n, C, H, W) (torch order: any other last axis); uint8 0-255 or float in [0, 1].
+    (n, C, H, W) (torch order: any other last axis; a warning when the second axis too could
+    be channels); uint8
+    0-255 or float in [0, 1]. ``y``: -1 (``"-1"`` for string labels) marks unlabeled images.
     """
     with np.load(path, allow_pickle=False) as archive:
         arrays = dict(archive)
@@ -140,9 +151,14 @@ def read_npz(path):
         raise ValueError(f"{path} has no array 'y' of labels (-1 for unlabeled images).")
     if ("X_test" in arrays) != ("y_test" in arrays):
         raise ValueError(f"{path} must hold both X_test and y_test, or neither.")
+    for key in ("y", "y_test"):  # bytes labels (b"cat") named as text ("cat")
+        if key in arrays and arrays[key].dtype.kind == "S":
+            arrays[key] = np.char.decode(arrays[key], "utf-8")
     y, y_test = arrays["y"], arrays.get("y_test")
-    classes = np.unique(np.concatenate([y, y_test]) if y_test is not None else y)
-    classes = classes[classes != -1] if classes.dtype.kind in "iuf" else classes
+    labels = np.concatenate([y, y_test]) if y_test is not None else y
+    if labels.dtype.kind == "f" and np.isnan(labels).any():
+        raise ValueError(f"{path}: y holds NaN labels; mark unlabeled images with -1.")
+    classes = np.unique(labels[~_unlabeled(labels)])
     splits = {}
     for suffix in ("", "_test"):
         if "X" + suffix in arrays:
@@ -153,9 +169,17 @@ def read_npz(path):
 
 
 def _npz_images(X, where):
+    if X.ndim == 4 and channels_ambiguous(X.shape):
+        n, height, width, channels = X.shape
+        warn_user(
+            f"{where} has shape {X.shape}, whose second and last axes could both be channels: "
+            f"read as (n, H, W, C), {channels} channel(s) of {height}x{width}. If it is (n, C, "
+            "H, W), store X.transpose(0, 2, 3, 1) (grey images: X[:, 0]).",
+            UserWarning,
+        )
     if X.ndim == 3:
         X = X[:, None]
-    elif X.ndim == 4 and X.shape[3] in (1, 3, 4):  # (n, H, W, C), NumPy's and Pillow's order
+    elif X.ndim == 4 and X.shape[3] in CHANNELS:  # (n, H, W, C), NumPy's and Pillow's order
         X = X.transpose(0, 3, 1, 2)
     elif X.ndim != 4:
         raise ValueError(
@@ -178,6 +202,10 @@ def _npz_labels(y, classes, n_images, where):
     if y.ndim != 1 or len(y) != n_images:
         raise ValueError(f"{where} has shape {y.shape}; expected ({n_images},), one per image.")
     target = np.searchsorted(classes, y).astype(np.int64)
-    unlabeled = y == -1 if y.dtype.kind in "iuf" else np.zeros(len(y), bool)
-    target[unlabeled] = -1
+    target[_unlabeled(y)] = -1
     return target
+
+
+def _unlabeled(y):
+    """-1 marks an unlabeled image; in string labels (a .npz holds no object array) "-1"."""
+    return y == ("-1" if y.dtype.kind == "U" else -1)

@@ -11,11 +11,11 @@ import numpy as np
 import torch
 from sklearn.base import _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
-from skorch.callbacks import Callback
+from skorch.callbacks import Callback, LRScheduler
 from skorch.utils import to_tensor
 
 from ._base import TorchEstimator, document_training_options
-from ._checks import check_semi_supervised_targets, check_sizes
+from ._checks import check_device, check_semi_supervised_targets, check_sizes
 from ._classifiers import NeuralClassifier
 from ._ladder_modules import CONV_DEPTH, LadderNetwork
 from ._skorch import SkaeNet, _dataset_tensors
@@ -25,8 +25,9 @@ UNLABELED = -1  # scikit-learn's semi-supervised marker
 
 
 def n_batches(n_samples, batch_size):
-    """Steps in one epoch: one pass over all samples, in batches of at most ``batch_size``."""
-    return -(-n_samples // batch_size)
+    """Steps in one epoch: one pass over all samples, in batches of at most ``batch_size``
+    and (from 2 samples on) at least 2, whose batch statistics are not degenerate."""
+    return max(1, min(-(-n_samples // batch_size), n_samples // 2))
 
 
 class MixedBatchLoader:
@@ -46,11 +47,12 @@ class MixedBatchLoader:
         self.X = torch.as_tensor(X, device=device)
         self.y = torch.as_tensor(y, device=device)
         self.labeled = torch.nonzero(self.y >= 0).flatten()
-        if not len(self.labeled):
+        if len(self.labeled) < 2:  # one labeled row: its batch variance is 0
             raise ValueError(
-                "The training data hold no labeled sample (after the validation split): a "
-                "ladder network needs labels in every batch. Lower validation_fraction, or "
-                "label more samples."
+                f"The training data hold {len(self.labeled)} labeled sample(s) (after the "
+                "validation split): a ladder network normalises the labeled rows of every "
+                "batch by their own statistics, which needs at least 2. Lower "
+                "validation_fraction, or label more samples."
             )
         self.batch_size = batch_size
         self.shuffle = shuffle
@@ -82,21 +84,28 @@ class LinearLRDecay(Callback):
 
     The paper trains at ``lr`` for the first ``lr_decay_start`` of the training (2/3: 100 of
     150 epochs), then lowers it linearly to 0 (per epoch there, per step here, so that short
-    fits anneal too). Reads the net's ``lr_decay_start``; ``1.0`` keeps ``lr`` constant.
+    fits anneal too). Reads the net's ``lr_decay_start``; ``1.0`` leaves the learning rate
+    to the user's schedulers (``LRScheduler`` callbacks) after setting it to ``lr`` at the
+    start of each fit (a warm fit starts again from ``lr``, not from the last fit's 0).
     """
 
     def on_train_begin(self, net, **kwargs):
         self.step_ = 0
+        self._set_lr(net, 1.0)
 
     def on_batch_begin(self, net, training=False, **kwargs):
         if not training:
             return
         total = net.fit_epochs_ * net.train_batches_
         start = net.lr_decay_start * total
-        factor = 1.0 if self.step_ < start else (total - self.step_) / (total - start)
+        if self.step_ >= start:
+            self._set_lr(net, (total - self.step_) / (total - start))
+        self.step_ += 1
+
+    @staticmethod
+    def _set_lr(net, factor):
         for group in net.optimizer_.param_groups:
             group["lr"] = net.lr * factor
-        self.step_ += 1
 
 
 class LadderNet(SkaeNet):
@@ -126,6 +135,12 @@ class LadderNet(SkaeNet):
         train, valid = super().get_split_datasets(X, y, **fit_params)
         if valid is None:
             return train, None
+        y_train = np.asarray(_dataset_tensors(train)[1])
+        if len(np.unique(y_train[y_train >= 0])) < 2:
+            raise ValueError(
+                "The training split holds labels of fewer than 2 classes: lower "
+                "validation_fraction, label more samples, or set validation_fraction=None."
+            )
         X_valid, y_valid = _dataset_tensors(valid)
         labeled = np.flatnonzero(np.asarray(y_valid) >= 0)
         if not len(labeled):
@@ -171,8 +186,9 @@ class LadderClassifier(NeuralClassifier):
     float32.
 
     ``fit(X, y)`` takes every sample, unlabeled ones marked ``-1`` (scikit-learn's
-    semi-supervised convention); labels may be of any type, but only numeric labels can mark
-    unlabeled samples. Each batch mixes ``batch_size`` samples of a pass over all of ``X``
+    semi-supervised convention); labels may be of any type (string labels: an object array
+    with the integer -1 for unlabeled samples; a string ``"-1"`` is an error).
+    Each batch mixes ``batch_size`` samples of a pass over all of ``X``
     (labeled ones included) with ``min(batch_size, n_labeled)`` labeled samples, cycled
     (oversampled) so that every step has labels; an epoch is one pass over all of ``X``.
 
@@ -401,7 +417,7 @@ class LadderClassifier(NeuralClassifier):
     def _prepare_fit(self, X, y, classes=None):
         """Validated ``X``, encoded labels (-1: unlabeled), the unfitted net; sets ``classes_``."""
         X, y = self._validate(X, y, reset=True)
-        labeled = check_semi_supervised_targets(y)
+        labeled = check_semi_supervised_targets(y, classes)
         self.classes_ = np.unique(y[labeled] if classes is None else classes)
         if len(self.classes_) < 2:
             raise ValueError(
@@ -424,7 +440,7 @@ class LadderClassifier(NeuralClassifier):
         """torch's fused Adam where it has one: on a CPU, 3 ms a step instead of 19 for the
         paper's 1.5 million weights (an eighth of the step)."""
         adam = self.optimizer in ("adam", torch.optim.Adam)
-        fused = adam and torch.device(self.device).type in ("cpu", "cuda")
+        fused = adam and check_device(self.device).type in ("cpu", "cuda")
         return {"optimizer__fused": True} if fused else {}
 
     def _encode(self, y):
@@ -474,6 +490,13 @@ class LadderClassifier(NeuralClassifier):
         return costs if fc else (0.0,) * (n_layers - 1) + costs
 
     def _extra_callbacks(self):
+        user = [c[1] if isinstance(c, tuple) else c for c in self.callbacks or []]
+        if self.lr_decay_start < 1 and any(isinstance(c, LRScheduler) for c in user):
+            raise ValueError(
+                f"lr_decay_start={self.lr_decay_start} anneals the learning rate, which would "
+                "override the LRScheduler callback's: set lr_decay_start=1.0 to schedule it "
+                "with your own."
+            )
         return [("lr_decay", LinearLRDecay())]
 
     def _fit_net(self, net, X, y=None, epochs=None):

@@ -222,7 +222,8 @@ def load_dataset(name_or_path, *, data_home=None, image_size=None):
         - a ``.npz`` file with ``X`` as (n, H, W), (n, H, W, C) or (n, C, H, W), uint8 0-255
           or float in [0, 1], ``y`` (n,) with -1 for unlabeled images, and optionally
           ``X_test`` and ``y_test``. A 4-D ``X`` whose last axis has 1, 3 or 4 entries is read
-          as (n, H, W, C), NumPy's and Pillow's order; any other as (n, C, H, W).
+          as (n, H, W, C), NumPy's and Pillow's order (with a warning when its second axis
+          could be channels too); any other as (n, C, H, W).
     data_home : str or path-like, default=None
         Folder holding ``MNIST/`` and ``FashionMNIST/`` (``None``: ``SKAE_DATA``, else
         scikit-learn's data home).
@@ -240,15 +241,18 @@ def load_dataset(name_or_path, *, data_home=None, image_size=None):
         - ``image_shape``: (C, H, W), to pass to the estimators' ``image_shape``;
         - ``data_test``, ``images_test``, ``target_test``: the source's test split, or ``None``
           when it has none;
-        - ``name``: short name (``"mnist"``, or the folder's / file's stem); ``DESCR``.
+        - ``name``: short name (``"mnist"``, or the folder's / file's stem, suffixed with
+          ``_folder`` / ``_npz`` when it is a built-in name: a folder ``mnist/`` of your
+          own is ``"mnist_folder"``, never taken for MNIST); ``DESCR``.
 
     Raises
     ------
     OSError
         MNIST or FashionMNIST files missing (the message names ``"digits"`` for offline use).
     ValueError
-        An unknown name, an empty folder, a class folder without images, an unreadable image
-        (named), a ``.npz`` without ``X`` or ``y``, labels that do not match the images, pixels
+        An unknown name, a built-in name that is also a file or folder here, an empty
+        folder, a class folder without images, an unreadable image (named), a ``.npz``
+        without ``X`` or ``y``, labels that do not match the images or NaN labels, pixels
         outside the stated ranges, fewer than 2 classes.
 
     Examples
@@ -259,11 +263,17 @@ def load_dataset(name_or_path, *, data_home=None, image_size=None):
     ((1797, 64), (1, 8, 8), array([0, 1, 2, 3, 4]), True)
     """
     source = str(name_or_path)
+    builtin = source in (*NAMED, "digits")
+    if builtin and Path(source).exists():
+        raise ValueError(
+            f"{source!r} names a built-in data set and also the {source} here: pass "
+            f"'./{source}' for yours, or run elsewhere for the built-in one."
+        )
     if source in NAMED:
         (splits, names), kind = _named(source, data_home), "torchvision IDX files"
     elif source == "digits":
         (splits, names), kind = _digits(), "scikit-learn's load_digits (bundled)"
-    elif Path(source).suffix == ".npz":
+    elif Path(source).suffix.lower() == ".npz":
         from ._image_files import read_npz
 
         (splits, names), kind = read_npz(source), "a .npz file"
@@ -276,8 +286,16 @@ def load_dataset(name_or_path, *, data_home=None, image_size=None):
             f"Unknown data set {source!r}: give 'mnist', 'fashion', 'digits', a folder of "
             "images (one subfolder per class) or a .npz file."
         )
-    name = source if source in (*NAMED, "digits") else Path(source).stem
-    return _bunch(name, splits, names, kind, source)
+    return _bunch(source if builtin else _own_name(Path(source)), splits, names, kind, source)
+
+
+def _own_name(path):
+    """A user's data set's name: the folder's or file's stem, suffixed with its kind when it
+    would pass for a built-in one (studies key published numbers and designs on the name)."""
+    name = Path(os.path.abspath(path)).stem  # "." and "set/.." are named after the folder
+    if name.removesuffix("_standardized") in (*NAMED, "digits"):
+        name += "_npz" if path.suffix.lower() == ".npz" else "_folder"
+    return name
 
 
 def _named(name, data_home):

@@ -237,3 +237,20 @@ def test_outdated_rows_stay_out_of_the_figure_and_the_answer(monkeypatch, tmp_pa
     study._write(only_outdated, tmp_path, {})  # once: plot_few_labels([]) raised
     assert drawn == [rows[:2]] and not figure.exists()
     assert study.answer_few_labels(only_outdated, "digits") == study.NO_ANSWER
+
+
+def test_a_gap_within_the_test_sets_noise_answers_neither_way():
+    """A 2-class folder of 3 images per class once said "does not help (-50.0 points)" from
+    2 test images."""
+    rows = [
+        {"dataset": "tiny", "representation": rep, "method": method, "n_labels": 2,
+         "mean_accuracy": accuracy, "std_accuracy": 0.0, "n_draws": 2, "transductive": False,
+         "pretrained": pretrained}
+        for rep, method, accuracy, pretrained in [("pixels", "cnn", 1.0, False),
+                                                  ("dense_ae", "frozen_svc", 0.5, True)]
+    ]  # fmt: skip
+    assert "does not help (-50.0 points)" in study.answer_few_labels(rows, "tiny")
+    answer = study.answer_few_labels(rows, "tiny", n_test=2)
+    assert answer.startswith("2 labels: no answer, the gap is within the noise of 2 test images")
+    assert "noise ±69.3" in answer  # 1.96 * sqrt((0.25 + 0) / 2)
+    assert "does not help (-50.0 points)" in study.answer_few_labels(rows, "tiny", n_test=1000)

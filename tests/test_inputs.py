@@ -16,6 +16,7 @@ from skae import (
     SoftmaxClassifier,
     VAETransformer,
 )
+from skae.semi_supervised import LadderClassifier
 
 RNG = np.random.default_rng(0)
 X = RNG.integers(0, 5, (24, 64)).astype(np.float32) / 4  # exact in float16: 8x8 images
@@ -147,6 +148,16 @@ def test_image_shape_none_is_taken_from_image_shaped_input():
         ae.transform(images.reshape(6, 4, 2, 8))
     untrained_encoder = EncoderClassifier(ConvAETransformer(image_shape=None), max_epochs=1)
     assert untrained_encoder.fit(images, Y[:6]).image_shape_ == (2, 4, 8)
+
+
+@pytest.mark.parametrize("make", [ConvAETransformer, CNNClassifier, LadderClassifier])
+def test_image_shape_none_with_two_possible_channel_axes_is_an_error(make):
+    """(6, 3, 4, 4): 3 channels of 4x4, or 4 channels of 3x4? Once read channels first."""
+    images = RNG.random((6, 3, 4, 4), dtype=np.float32)
+    y = np.arange(6) % 2
+    with pytest.raises(ValueError, match="could both be channels. Pass image_shape"):
+        make(image_shape=None, max_epochs=1).fit(images, y)
+    assert make(image_shape=(3, 4, 4), max_epochs=1).fit(images, y).image_shape_ == (3, 4, 4)
 
 
 @pytest.mark.parametrize("name", ["ae", "vae", "cnn", "encoder"])

@@ -5,9 +5,13 @@ import pickle
 
 import numpy as np
 import pytest
+import torch
 from sklearn.base import clone
 from sklearn.utils._param_validation import InvalidParameterError
+from skorch.callbacks import Callback
+from skorch.dataset import Dataset
 
+from skae._ladder import MixedBatchLoader
 from skae.datasets import load_dataset
 from skae.semi_supervised import LadderClassifier
 
@@ -67,8 +71,29 @@ def test_string_labels_with_minus_one_for_unlabeled_samples():
     model = tiny().fit(X_TINY, y)
     assert list(model.classes_) == ["cat", "dog", "eel"]
     assert set(model.predict(X_TINY)) <= set(names)
-    with pytest.raises(ValueError, match="object array with the integer -1"):
+    with pytest.raises(ValueError, match="the string '-1'"):
         tiny().fit(X_TINY, y.astype(str))
+
+
+@pytest.mark.parametrize("kind", ["str", "bytes", "object", "pandas"])
+def test_a_string_minus_one_is_refused_whatever_the_array_type(kind):
+    """A pandas Series of strings is an object array: its "-1" once became a class."""
+    names = np.array(["cat", "dog", "eel"])[np.arange(60) % 3]
+    y = np.where(Y_TINY == -1, "-1", names)
+    y = {
+        "str": y,
+        "bytes": y.astype(bytes),
+        "object": y.astype(object),
+        "pandas": pytest.importorskip("pandas").Series(y, dtype=object),
+    }[kind]
+    with pytest.raises(ValueError, match="the string '-1'"):
+        tiny().fit(X_TINY, y)
+
+
+@pytest.mark.parametrize("classes", [np.arange(-1, 3), np.array(["-1", "a"], dtype=object)])
+def test_minus_one_is_never_one_of_the_classes(classes):
+    with pytest.raises(ValueError, match="holds -1, the marker of unlabeled samples"):
+        tiny().partial_fit(X_TINY, Y_TINY, classes=classes)
 
 
 def test_string_labels_when_all_samples_are_labeled():
@@ -105,33 +130,70 @@ def test_batch_statistics_need_two_samples():
         tiny(batch_size=1).fit(X_TINY, Y_TINY)
 
 
-def test_partial_fit_needs_labels_in_each_call():
-    model = tiny().partial_fit(X_TINY, Y_TINY)
-    with pytest.raises(ValueError, match="y holds only -1"):
-        model.partial_fit(X_TINY, np.full(60, -1))
+@pytest.mark.parametrize("n_samples", [2, 3, 5, 41, 401])
+@pytest.mark.parametrize("batch_size", [2, 3, 7, 100])
+def test_no_batch_part_has_a_single_sample(n_samples, batch_size):
+    """An odd count in batches of 2 once left a one-sample pool part (variance 0)."""
+    y = np.full(n_samples, -1)
+    y[:2] = [0, 1]
+    dataset = Dataset(torch.zeros(n_samples, 4), torch.as_tensor(y))
+    loader = MixedBatchLoader(dataset, batch_size=batch_size, shuffle=False)
+    parts = [len(batch["x"]) - int(batch["labeled"].sum()) for batch, _ in loader]
+    assert sum(parts) == n_samples and min(parts) >= 2 and max(parts) <= max(batch_size, 3)
+    assert len(parts) == len(loader)
 
 
-@pytest.mark.parametrize("params", [FC, CONV], ids=["fc", "conv"])
-def test_variants_fit_image_shaped_input(params):
-    flat = tiny(**params).fit(X_TINY, Y_TINY).predict_proba(X_TINY)
-    images = X_TINY.reshape(60, 8, 8)
-    model = tiny(**params).fit(images, Y_TINY)
-    np.testing.assert_array_equal(model.predict_proba(images[:, None]), flat)
-    assert model.image_shape_ == (1, 8, 8)
+def test_the_training_split_keeps_two_labels_of_two_classes():
+    """With one labeled sample left to train on, its batch variance is 0 and the running
+    statistics decay towards it: predictions then blow up, silently."""
+    y = np.full(60, -1)
+    y[0] = 0
+    with pytest.raises(ValueError, match="1 labeled sample"):
+        MixedBatchLoader(Dataset(torch.zeros(60, 4), torch.as_tensor(y)))
+    y[:4] = [0, 0, 1, 1]  # the split (seed 0) keeps the two 0s out of training
+    with pytest.raises(ValueError, match="fewer than 2 classes"):
+        tiny(validation_fraction=0.7).fit(X_TINY, y)
 
 
-def test_conv_variant_takes_images_smaller_than_its_receptive_field():
-    model = tiny(**{**CONV, "image_shape": None}).fit(X_TINY[:, :5], Y_TINY)  # a 1x5 strip
-    assert model.predict(X_TINY[:, :5]).shape == (60,)
+def test_a_users_lr_scheduler_is_not_overridden():
+    from skorch.callbacks import LRScheduler
+    from torch.optim.lr_scheduler import StepLR
+
+    schedule = LRScheduler(policy=StepLR, step_size=1, gamma=0.1)
+    model = tiny(lr=0.01, lr_decay_start=1.0, max_epochs=3, callbacks=[schedule, LRRecorder()])
+    assert first_lrs(model.fit(X_TINY, Y_TINY)) == pytest.approx([0.01, 0.001, 0.0001])
+    with pytest.raises(ValueError, match="set lr_decay_start=1.0"):
+        tiny(callbacks=[("schedule", schedule)]).fit(X_TINY, Y_TINY)
 
 
-def test_learning_rate_anneals_linearly_to_zero_in_fit_only():
-    model = tiny(lr=0.01, lr_decay_start=0.5, max_epochs=2).fit(X_TINY, Y_TINY)
-    steps = 2 * model.net_.train_batches_  # 3 batches of 20 per epoch
-    last = model.net_.optimizer_.param_groups[0]["lr"]
-    assert last == pytest.approx(0.01 / (steps - 0.5 * steps))  # the last step's share
-    model.partial_fit(X_TINY, Y_TINY)
-    assert model.net_.optimizer_.param_groups[0]["lr"] == 0.01
+def test_a_warm_fit_starts_again_from_lr():
+    model = tiny(lr=0.01, lr_decay_start=0.0, warm_start=True).fit(X_TINY, Y_TINY)
+    model.set_params(lr_decay_start=1.0, callbacks=[LRRecorder()]).fit(X_TINY, Y_TINY)
+    assert first_lrs(model) == [0.01]  # not the 0 the first fit annealed to
+
+
+class LRRecorder(Callback):
+    """The learning rate of each epoch's first training step."""
+
+    def on_train_begin(self, net, **kwargs):
+        self.seen_ = []
+
+    def on_epoch_begin(self, net, **kwargs):
+        self.first_ = True
+
+    def on_batch_end(self, net, training=False, **kwargs):
+        if training and self.first_:
+            self.seen_.append(net.optimizer_.param_groups[0]["lr"])
+            self.first_ = False
+
+
+def first_lrs(model):
+    return dict(model.net_.callbacks_)["LRRecorder"].seen_
+
+
+def test_an_unknown_device_is_a_clear_error():
+    with pytest.raises(ValueError, match="is not a torch device"):
+        tiny(device="foo").fit(X_TINY, Y_TINY)
 
 
 def test_warm_start_trains_on_and_keeps_the_architecture():

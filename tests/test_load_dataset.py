@@ -90,7 +90,7 @@ def test_bad_folder_is_one_clear_line(tmp_path, make, message):
 @pytest.mark.parametrize("layout", ["NHW", "NHWC", "NCHW"])
 def test_npz_layouts_give_chw(tmp_path, layout):
     rng = np.random.default_rng(0)
-    chw = rng.integers(0, 256, (6, 3 if layout != "NHW" else 1, 4, 5), dtype=np.uint8)
+    chw = rng.integers(0, 256, (6, 3 if layout != "NHW" else 1, 6, 5), dtype=np.uint8)
     X = {"NHW": chw[:, 0], "NHWC": chw.transpose(0, 2, 3, 1), "NCHW": chw}[layout]
     y = np.array([0, 1, 0, 1, -1, -1])
     np.savez(tmp_path / "set.npz", X=X, y=y, X_test=X[:2], y_test=y[:2])
@@ -154,3 +154,51 @@ def test_npz_with_2_channels_first_is_chw(tmp_path):
     chw = np.random.default_rng(0).integers(0, 256, (4, 2, 8, 8), dtype=np.uint8)
     np.savez(tmp_path / "two.npz", X=chw, y=np.array([0, 1, 0, 1]))
     np.testing.assert_array_equal(load_dataset(tmp_path / "two.npz").images, chw / np.float32(255))
+
+
+def test_a_folder_with_a_built_in_name_is_not_taken_for_it(tmp_path, monkeypatch):
+    """A folder mnist/ of your own once got MNIST's title, pool order and published rows."""
+    write_folder(tmp_path / "mnist")
+    np.savez(tmp_path / "fashion_standardized.npz", X=np.zeros((4, 3, 3)), y=[0, 1, 0, 1])
+    assert load_dataset(tmp_path / "mnist").name == "mnist_folder"
+    assert load_dataset(tmp_path / "fashion_standardized.npz").name == "fashion_standardized_npz"
+    assert load_dataset(tmp_path / "mnist" / "cat" / "..").name == "mnist_folder"
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ValueError, match="pass './mnist' for yours"):
+        load_dataset("mnist")
+    assert load_dataset("./mnist").name == "mnist_folder"
+    write_folder(tmp_path / "digits")
+    with pytest.raises(ValueError, match="names a built-in data set and also"):
+        load_dataset("digits")
+
+
+def test_npz_labels_nan_and_string_minus_one(tmp_path):
+    X = np.zeros((4, 3, 3), np.float32)
+    np.savez(tmp_path / "nan.npz", X=X, y=np.array([0.0, 1.0, np.nan, 1.0]))
+    with pytest.raises(ValueError, match="NaN labels"):
+        load_dataset(tmp_path / "nan.npz")
+    for labels in (
+        np.array(["cat", "dog", "-1", "cat"]),
+        np.array([b"cat", b"dog", b"-1", b"cat"]),
+    ):
+        with open(tmp_path / "strings.NPZ", "wb") as file:  # an upper-case suffix too
+            np.savez(file, X=X, y=labels)
+        data = load_dataset(tmp_path / "strings.NPZ")
+        assert data.target_names == ["cat", "dog"] and data.target.tolist() == [0, 1, -1, 0]
+
+
+def test_npz_whose_channel_axis_is_ambiguous_warns_how_it_was_read(tmp_path):
+    X = np.random.default_rng(0).integers(0, 256, (4, 1, 4, 4), dtype=np.uint8)
+    np.savez(tmp_path / "a.npz", X=X, y=[0, 1, 0, 1])
+    with pytest.warns(UserWarning, match=r"4 channel\(s\) of 1x4. If it is \(n, C, H, W\)"):
+        assert load_dataset(tmp_path / "a.npz").image_shape == (4, 1, 4)
+    np.savez(tmp_path / "b.npz", X=X.transpose(0, 2, 3, 1), y=[0, 1, 0, 1])  # the way out
+    np.testing.assert_array_equal(load_dataset(tmp_path / "b.npz").images, X / np.float32(255))
+
+
+def test_hidden_folders_and_files_are_no_classes_or_images(tmp_path):
+    write_folder(tmp_path / "set")
+    write_folder(tmp_path / "set" / ".ipynb_checkpoints", classes=("x",))
+    write_folder(tmp_path / "set" / "cat", classes=(".thumbs",))
+    data = load_dataset(tmp_path / "set")
+    assert data.target_names == ["cat", "dog"] and len(data.target) == 6

@@ -235,3 +235,29 @@ def test_changed_labels_rerun_and_one_train_size_draws_its_figures(tmp_path):
     np.savez(path, X=X, y=rng.permutation(y))  # same pixels, other labels
     second = run_learning_curve("tiny", **args)
     assert second[0]["sha256"] != first[0]["sha256"]  # ran again on the new labels
+
+
+def write_npz(path, y, y_test=None):
+    X = np.random.default_rng(0).integers(0, 256, (len(y), 6, 6), dtype=np.uint8)
+    tests = {} if y_test is None else {"X_test": X[: len(y_test)], "y_test": np.array(y_test)}
+    np.savez(path, X=X, y=np.array(y), **tests)
+    return path
+
+
+def test_data_errors_name_the_class(tmp_path):
+    with pytest.raises(StudyError, match=r"class\(es\) \['2'\] have fewer than 2 labeled"):
+        study_data(write_npz(tmp_path / "one.npz", [0, 1] * 5 + [2]))
+    with pytest.raises(StudyError, match=r"\['2'\] have only 0 labeled images in the pool"):
+        study_data(write_npz(tmp_path / "test_only.npz", [0, 1] * 6, y_test=[0, 1, 2])).budgets(
+            (1,)
+        )
+
+
+def test_two_data_sets_of_one_name_are_refused(tmp_path):
+    for folder in ("a", "b"):
+        (tmp_path / folder).mkdir()
+        write_npz(tmp_path / folder / "set.npz", [0, 1] * 10)
+    with pytest.raises(StudyError, match="Two data sets are named 'set'"):
+        run_few_labels(
+            "tiny", datasets=[tmp_path / "a/set.npz", tmp_path / "b/set.npz"], out=tmp_path
+        )

@@ -79,7 +79,8 @@ class StudyData:
 
     def budgets(self, labels_per_class):
         """Total label budgets (per class x classes) that every class can fill, and a note."""
-        smallest = int(np.bincount(self.y[self.y >= 0], minlength=self.n_classes).min())
+        counts = np.bincount(self.y[self.y >= 0], minlength=self.n_classes)
+        smallest = int(counts.min())
         kept = [n * self.n_classes for n in labels_per_class if n <= smallest]
         dropped = [n for n in labels_per_class if n > smallest]
         note = (
@@ -89,9 +90,11 @@ class StudyData:
             else ""
         )
         if not kept:
+            short = [self.target_names[c] for c in np.flatnonzero(counts == smallest)]
             raise StudyError(
-                f"{self.title}: a class has only {smallest} labeled images in the pool; the "
-                f"study needs at least {min(labels_per_class)} per class."
+                f"{self.title}: class(es) {short} have only {smallest} labeled images in the "
+                f"pool (the test images are not in it); the study needs at least "
+                f"{min(labels_per_class)} per class."
             )
         return kept, note
 
@@ -156,6 +159,13 @@ def study_data(dataset, *, data_home=None, n_pool=None, n_test=None, inputs="uni
         source = f"the source's test split ({len(y_test)} labeled images)"
     else:
         labeled = np.flatnonzero(y >= 0)
+        counts = np.bincount(y[labeled], minlength=len(bunch.target_names))
+        if counts.min() < 2:
+            single = [bunch.target_names[c] for c in np.flatnonzero(counts < 2)]
+            raise StudyError(
+                f"{dataset}: class(es) {single} have fewer than 2 labeled images; holding "
+                "out a test set (the source has no test split) needs 2 of each class."
+            )
         try:
             train, test = train_test_split(
                 labeled, test_size=HELD_OUT, stratify=y[labeled], random_state=0

@@ -13,6 +13,7 @@ Cells are logged as they finish (``cells.jsonl``), so a stopped run resumes wher
 
 import itertools
 import json
+import math
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -328,6 +329,11 @@ def run_few_labels(
             n_test=profile.n_test,
             inputs=inputs,
         )
+        if loaded.name in data:
+            raise StudyError(
+                f"Two data sets are named {loaded.name!r} (a folder's or file's name); the "
+                "study keys its cells and tables on it: rename one."
+            )
         data[loaded.name] = loaded
     budgets = {name: loaded.budgets(profile.labels_per_class) for name, loaded in data.items()}
     unknown = sorted(set(n_labels or ()) - {n for kept, _ in budgets.values() for n in kept})
@@ -349,14 +355,20 @@ def run_few_labels(
             )
         )
         log = CellLog(out / "cells.jsonl")
-        logged = [
+        comparable = [
             cell
             for cell in log.read()
             if _still_run(cell)  # a method or representation since removed: history
             and _same_profile(cell, profile)
-            and _same_data(cell, data)
             and _precision(cell) in (precision, None)
         ]
+        logged = [cell for cell in comparable if _same_data(cell, data)]
+        changed = sorted({c["dataset"] for c in comparable if not _same_data(c, data)})
+        if changed and verbose:
+            print(
+                f"The images or labels of {', '.join(changed)} changed since cells of the "
+                "folder were computed: those cells are left out (they stay in cells.jsonl)."
+            )
         done = {_key(cell): cell for cell in logged if _is_current(cell)}
         outdated = {_key(cell): cell for cell in logged if not _is_current(cell)}
         sizes = {name: kept for name, (kept, _) in budgets.items()}
@@ -684,12 +696,14 @@ def format_few_labels(rows, dataset="mnist", description=None):
     return f"{caption}\n\n{table}"
 
 
-def answer_few_labels(rows, dataset):
+def answer_few_labels(rows, dataset, n_test=None):
     """One line per budget: the best pretrained method against the best from scratch.
 
     Inductive methods only (the test images unseen in training), as the question asks;
     rows of another revision of their method's code (``outdated``) are left out. Without a
-    budget that has both, one line saying there is no answer.
+    budget that has both, one line saying there is no answer. With ``n_test``, the size of
+    the test set, a gap within its noise (1.96 binomial standard errors of the difference
+    of two accuracies on ``n_test`` images) answers neither way.
     """
     rows = [row for row in rows if not row.get("outdated")]
     lines = []
@@ -710,12 +724,26 @@ def answer_few_labels(rows, dataset):
         if None in best.values():
             continue
         gain = 100 * (best[True]["mean_accuracy"] - best[False]["mean_accuracy"])
-        verdict = "pretraining helps" if gain > 0 else "pretraining does not help"
+        noise = _test_noise([best[flag]["mean_accuracy"] for flag in (True, False)], n_test)
+        if abs(gain) <= noise:
+            verdict = f"no answer, the gap is within the noise of {n_test} test images"
+            gain_text = f"{gain:+.1f} points, noise ±{noise:.1f}"
+        else:
+            verdict = "pretraining helps" if gain > 0 else "pretraining does not help"
+            gain_text = f"{gain:+.1f} points"
         lines.append(
-            f"{n} labels: {verdict} ({gain:+.1f} points): pretrained {_name(best[True])} "
+            f"{n} labels: {verdict} ({gain_text}): pretrained {_name(best[True])} "
             f"vs without pretraining {_name(best[False])}"
         )
     return "\n".join(lines) or NO_ANSWER
+
+
+def _test_noise(accuracies, n_test):
+    """1.96 standard errors (points) of the difference of two accuracies on ``n_test`` images."""
+    if not n_test:
+        return 0.0
+    variance = sum(p * (1 - p) for p in accuracies) / n_test
+    return 100 * 1.96 * math.sqrt(variance)
 
 
 def _name(row):
