@@ -7,6 +7,7 @@ from numbers import Integral
 
 import numpy as np
 import torch
+from sklearn.utils import _safe_indexing
 from sklearn.utils.multiclass import check_classification_targets
 
 
@@ -52,6 +53,25 @@ def check_semi_supervised_targets(y, classes=None):
     labeled = y != -1
     check_classification_targets(y[labeled])
     return labeled
+
+
+class LabeledScoreMixin:
+    """``score`` on the labeled samples only: in a semi-supervised estimator's ``y``, -1
+    means "no label", not a wrong prediction (``ClassifierMixin.score`` counts it wrong, so
+    a search scored on semi-supervised ``y`` would rank parameters by the -1 entries)."""
+
+    def score(self, X, y, sample_weight=None):
+        """Mean accuracy on the samples of ``y`` that are labeled (``y != -1``).
+
+        Raises ``ValueError`` when ``y`` holds only -1.
+        """
+        labeled = np.flatnonzero(check_semi_supervised_targets(y))
+        if not len(labeled):
+            raise ValueError("score needs labeled samples: y holds only -1 (unlabeled).")
+        weights = None if sample_weight is None else _safe_indexing(sample_weight, labeled)
+        return super().score(
+            _safe_indexing(X, labeled), _safe_indexing(y, labeled), sample_weight=weights
+        )
 
 
 def _is_string_minus_one(value):

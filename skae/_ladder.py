@@ -15,7 +15,12 @@ from skorch.callbacks import Callback, LRScheduler
 from skorch.utils import to_tensor
 
 from ._base import TorchEstimator, document_training_options
-from ._checks import check_device, check_semi_supervised_targets, check_sizes
+from ._checks import (
+    LabeledScoreMixin,
+    check_device,
+    check_semi_supervised_targets,
+    check_sizes,
+)
 from ._classifiers import NeuralClassifier
 from ._ladder_modules import CONV_DEPTH, LadderNetwork
 from ._skorch import SkaeNet, _dataset_tensors
@@ -168,7 +173,7 @@ class LadderNet(SkaeNet):
 
 
 @document_training_options
-class LadderClassifier(NeuralClassifier):
+class LadderClassifier(LabeledScoreMixin, NeuralClassifier):
     """The ladder network: a denoising autoencoder trained jointly with the classifier.
 
     Rasmus et al. (2015), "Semi-Supervised Learning with Ladder Networks". Each step runs a

@@ -21,7 +21,12 @@ from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from skae._checks import check_semi_supervised_targets, flatten_images, warn_user
+from skae._checks import (
+    LabeledScoreMixin,
+    check_semi_supervised_targets,
+    flatten_images,
+    warn_user,
+)
 from skae._ladder import LadderClassifier
 
 __all__ = ["GraphClassifier", "LadderClassifier", "PseudoLabelClassifier"]
@@ -32,7 +37,7 @@ WALK_STEPS = (50, 1000)  # graphlearning's least and most steps of the random wa
 CG_TOL = 1e-10  # the residual at which conjugate gradient stops (graphlearning's conjgrad)
 
 
-class GraphClassifier(ClassifierMixin, BaseEstimator):
+class GraphClassifier(LabeledScoreMixin, ClassifierMixin, BaseEstimator):
     """Laplace or Poisson learning on a k-nearest-neighbour graph of the training samples.
 
     ``fit(X, y)`` takes every sample, the unlabeled ones marked ``-1`` (scikit-learn's
@@ -272,7 +277,7 @@ class GraphClassifier(ClassifierMixin, BaseEstimator):
         return self.classes_[self.predict_proba(X).argmax(1)]
 
 
-class PseudoLabelClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
+class PseudoLabelClassifier(LabeledScoreMixin, MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
     """Train a classifier on the labels a semi-supervised labeler infers for unlabeled samples.
 
     ``fit(X, y)`` fits a clone of ``labeler`` on every sample (``-1``: unlabeled), takes its

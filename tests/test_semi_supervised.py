@@ -13,7 +13,7 @@ from sklearn.semi_supervised import LabelPropagation, LabelSpreading, SelfTraini
 from sklearn.svm import SVC
 
 from skae import CNNClassifier, SoftmaxClassifier
-from skae.semi_supervised import GraphClassifier, PseudoLabelClassifier
+from skae.semi_supervised import GraphClassifier, LadderClassifier, PseudoLabelClassifier
 
 
 @pytest.fixture(scope="module")
@@ -169,3 +169,29 @@ def test_frozen_encoder_pipelines_run_in_parallel_processes(fitted_ae, mnist_sma
     parallel = cross_validate(pipe, X[:300], y[:300], cv=2, n_jobs=2)["test_score"]
     assert np.isfinite(parallel).all()
     np.testing.assert_array_equal(parallel, sequential)
+
+
+@pytest.mark.parametrize(
+    "model",
+    [
+        GraphClassifier(),
+        PseudoLabelClassifier(GraphClassifier(), LogisticRegression()),
+        LadderClassifier(hidden_units=(8,), image_shape=None, max_epochs=1, random_state=0),
+    ],
+    ids=["graph", "pseudo_label", "ladder"],
+)
+def test_score_counts_the_labeled_samples_only(model):
+    """-1 is "no label": ClassifierMixin.score counted it as a wrong prediction, so a
+    search on semi-supervised y ranked its candidates by the unlabeled samples."""
+    rng = np.random.default_rng(0)
+    X = np.concatenate([rng.normal(0, 0.3, (30, 4)), rng.normal(3, 0.3, (30, 4))]).clip(0, 1)
+    y = np.repeat([0, 1], 30)
+    partial = np.where(np.arange(60) % 5 == 0, y, -1)
+    model = clone(model).fit(X, partial)
+    labeled = partial != -1
+    assert model.score(X, partial) == model.score(X[labeled], y[labeled])
+    weights = np.arange(60.0)
+    weighted = model.score(X[labeled], y[labeled], sample_weight=weights[labeled])
+    assert model.score(X, partial, sample_weight=weights) == weighted
+    with pytest.raises(ValueError, match="y holds only -1"):
+        model.score(X, np.full(60, -1))
