@@ -140,8 +140,8 @@ def read_npz(path):
 
     ``X`` may be (n, H, W), (n, H, W, C) (NumPy/Pillow order: a last axis of 1, 3 or 4) or
     (n, C, H, W) (torch order: any other last axis; a warning when the second axis too could
-    be channels); uint8
-    0-255 or float in [0, 1]. ``y``: -1 (``"-1"`` for string labels) marks unlabeled images.
+    be channels); uint8 0-255 or float in [0, 1]. ``y``: -1 (``"-1"`` for string labels)
+    marks unlabeled images.
     """
     with np.load(path, allow_pickle=False) as archive:
         arrays = dict(archive)

@@ -30,8 +30,9 @@ UNLABELED = -1  # scikit-learn's semi-supervised marker
 
 
 def n_batches(n_samples, batch_size):
-    """Steps in one epoch: one pass over all samples, in batches of at most ``batch_size``
-    and (from 2 samples on) at least 2, whose batch statistics are not degenerate."""
+    """Steps in one epoch: one pass over all samples in batches of at most ``batch_size``,
+    but never of 1 sample (its batch variance is 0): with ``batch_size=2`` and an odd count,
+    one batch of 3."""
     return max(1, min(-(-n_samples // batch_size), n_samples // 2))
 
 
@@ -192,10 +193,11 @@ class LadderClassifier(LabeledScoreMixin, NeuralClassifier):
 
     ``fit(X, y)`` takes every sample, unlabeled ones marked ``-1`` (scikit-learn's
     semi-supervised convention); labels may be of any type (string labels: an object array
-    with the integer -1 for unlabeled samples; a string ``"-1"`` is an error).
-    Each batch mixes ``batch_size`` samples of a pass over all of ``X``
-    (labeled ones included) with ``min(batch_size, n_labeled)`` labeled samples, cycled
-    (oversampled) so that every step has labels; an epoch is one pass over all of ``X``.
+    with the integer -1 for unlabeled samples; a string ``"-1"`` is an error). Each batch
+    mixes ``batch_size`` samples of a pass over all of ``X`` (labeled ones included) with
+    ``min(batch_size, n_labeled)`` labeled samples, cycled (oversampled) so that every step
+    has labels; an epoch is one pass over all of ``X``. ``score`` counts the labeled
+    samples of ``y`` only.
 
     Published on MNIST (60 000 images, 100 labels, 150 epochs): 98.94 % test accuracy for
     the fully connected network, 99.11 % for Conv-Small as a Gamma-model.
