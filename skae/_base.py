@@ -202,12 +202,13 @@ class TorchEstimator(BaseEstimator):
     def _net(self, module, net_class=SkaeNet, **net_params):
         """A skorch ``NeuralNet`` wired from the estimator's parameters."""
         optimizer = OPTIMIZERS.get(self.optimizer, self.optimizer)
+        net_params = {name: _plain(value) for name, value in net_params.items()}
         return net_class(
             module,
             optimizer=optimizer,
-            lr=self.lr,
-            batch_size=self.batch_size,
-            max_epochs=self.max_epochs,
+            lr=_plain(self.lr),
+            batch_size=_plain(self.batch_size),
+            max_epochs=_plain(self.max_epochs),
             train_split=self._train_split(),
             iterator_train=InMemoryLoader,
             iterator_train__shuffle=True,
@@ -268,14 +269,14 @@ class TorchEstimator(BaseEstimator):
 
     def _optimizer_params(self):
         """``weight_decay`` and ``momentum`` as skorch ``optimizer__`` parameters."""
-        params = {"optimizer__weight_decay": self.weight_decay} if self.weight_decay else {}
+        params = {"optimizer__weight_decay": _plain(self.weight_decay)} if self.weight_decay else {}
         if self.momentum:
             if self.optimizer == "adam":
                 raise ValueError(
                     "momentum applies to optimizer='sgd' (or an optimizer class that takes "
                     "it); Adam's momentum is its betas. Set momentum=0.0 or optimizer='sgd'."
                 )
-            params["optimizer__momentum"] = self.momentum
+            params["optimizer__momentum"] = _plain(self.momentum)
         return params
 
     def set_params(self, **params):
@@ -297,7 +298,7 @@ class TorchEstimator(BaseEstimator):
         trained = getattr(self, "_trained_params", None)
         if trained is None:  # saved before skae recorded them
             return
-        params = self.get_params(deep=False)
+        params = {name: _plain(value) for name, value in self.get_params(deep=False).items()}
         changed = {
             k for k, v in params.items()
             if not _same(self._as_trained(k, v), self._as_trained(k, trained.get(k, v)))
@@ -321,9 +322,9 @@ class TorchEstimator(BaseEstimator):
             for group in groups:
                 group[name] = params[name]
         if changed & {"lr", "encoder_lr"}:
-            net.lr = self.lr
+            net.lr = _plain(self.lr)
             for group, lr in zip(groups, self._group_lrs()):
-                group["lr"] = lr
+                group["lr"] = _plain(lr)
         if changed & {"validation_fraction", "patience", "callbacks", "freeze_epochs", "verbose"}:
             net.train_split, net.verbose = self._train_split(), int(self.verbose == 1)
             net.callbacks = self._callbacks()
@@ -353,7 +354,7 @@ class TorchEstimator(BaseEstimator):
         the fitted attributes are set, then ``KeyboardInterrupt`` is raised again so that
         scripts, searches and studies stop instead of using a half-trained model as finished.
         """
-        epochs = self.max_epochs if epochs is None else epochs
+        epochs = _plain(self.max_epochs if epochs is None else epochs)
         fresh = not net.initialized_
         if not fresh:
             self._apply_new_params(net)
@@ -444,3 +445,9 @@ def _same(a, b):
         return a is b or bool(a == b)
     except (TypeError, ValueError):  # arrays, objects that refuse comparison
         return False
+
+
+def _plain(value):
+    """A NumPy scalar as its Python number: searches hand out ``np.int64`` batch sizes and
+    ``np.float64`` learning rates, which torch's batching and safe model files refuse."""
+    return value.item() if isinstance(value, np.generic) else value

@@ -115,7 +115,7 @@ class NeuralClassifier(ClassifierMixin, TorchEstimator):
             Class labels, all among ``classes`` (or the classes seen by the first call).
         classes : array-like of shape (n_classes,) or None, default=None
             Every class the classifier will see. Needed on the first call when ``y`` may
-            not contain them all; ignored once fitted.
+            not contain them all; once fitted, classes other than ``classes_`` are an error.
 
         Returns
         -------
@@ -129,6 +129,12 @@ class NeuralClassifier(ClassifierMixin, TorchEstimator):
         if not self._continues(partial):
             X, y, net = self._prepare_fit(X, y, classes)
             return self._fit_net(net, as_tensor(X), y, epochs=epochs)
+        if classes is not None and not np.array_equal(np.unique(classes), self.classes_):
+            raise ValueError(
+                f"classes={np.unique(classes).tolist()} differs from the classes of the first "
+                f"fit, {self.classes_.tolist()}: a trained network keeps its output layer; "
+                "fit from scratch (warm_start=False) to train on other classes."
+            )
         X, y = self._validate(X, y)
         return self._fit_net(self.net_, as_tensor(X), self._encode(y), epochs=epochs)
 
@@ -156,7 +162,8 @@ class NeuralClassifier(ClassifierMixin, TorchEstimator):
         if len(unknown):
             raise ValueError(
                 f"y contains labels not in classes_ {self.classes_.tolist()}: "
-                f"{unknown[:5].tolist()}. Pass every class to the first partial_fit (classes=)."
+                f"{unknown[:5].tolist()}. A trained network keeps the classes of its first fit: "
+                "pass every class to the first partial_fit (classes=), or fit from scratch."
             )
         return torch.from_numpy(np.searchsorted(self.classes_, y).astype(np.int64))
 

@@ -26,9 +26,12 @@ class EncoderClassifier(NeuralClassifier):
     default :class:`ConvAETransformer` network), the same architecture trains from scratch:
     the fair baseline for "does pretraining help?" (Erhan et al. 2010).
 
-    ``clone`` keeps the autoencoder object instead of cloning it (it holds pretrained
-    weights, not parameters to fit), so ``GridSearchCV`` and ``learning_curve`` start every
-    fit from the pretrained encoder; ``FrozenEstimator(autoencoder)`` is accepted too.
+    ``clone`` keeps a pretrained autoencoder object instead of cloning it (it holds
+    pretrained weights, not parameters to fit), so ``GridSearchCV`` and ``learning_curve``
+    start every fit from the pretrained encoder; ``FrozenEstimator(autoencoder)`` is accepted
+    too. Its nested parameters (``autoencoder__lr``...) cannot be set: they are those it was
+    trained with (``ValueError``); search over ``autoencoder`` itself instead. An unfitted
+    autoencoder is cloned like any parameter.
 
     ``X`` holds flattened images, or images of shape ``(n, H, W)`` / ``(n, C, H, W)``
     checked against the autoencoder's ``image_shape`` (kept as ``image_shape_``).
@@ -118,11 +121,25 @@ default=None
         self.verbose = verbose
 
     def __sklearn_clone__(self):
-        # The autoencoder is pretrained state, not a parameter to refit: share it. It is
-        # never modified (fit copies its weights), so sharing is safe.
+        # A pretrained autoencoder is state, not a parameter to refit: share it. It is never
+        # modified (fit copies its weights, set_params refuses its nested parameters), so
+        # sharing is safe. An unfitted one is only parameters: cloned like any.
         params = self.get_params(deep=False)
         autoencoder = params.pop("autoencoder")
+        if self._pretrained() is None:
+            autoencoder = clone(autoencoder, safe=False)
         return type(self)(autoencoder, **{k: clone(v, safe=False) for k, v in params.items()})
+
+    def set_params(self, **params):
+        nested = sorted(key for key in params if key.startswith("autoencoder__"))
+        autoencoder = params.get("autoencoder", self.autoencoder)
+        if nested and hasattr(getattr(autoencoder, "estimator", autoencoder), "net_"):
+            raise ValueError(
+                f"{', '.join(nested)}: the autoencoder is pretrained, so its parameters are "
+                "those it was trained with (and clones share it). To compare autoencoders, "
+                "pretrain each and search over autoencoder=[ae_1, ae_2, ...]."
+            )
+        return super().set_params(**params)
 
     def _autoencoder(self):
         """The autoencoder given, out of its ``FrozenEstimator``; ``None`` if none."""
@@ -164,7 +181,7 @@ default=None
             ae = clone(self._architecture())
             ae.set_params(max_epochs=0, device="cpu", callbacks=None, image_shape=self.image_shape_)
             ae.fit(np.zeros((1, n_features), np.float32))
-        param_groups = [("encoder.*", {"lr": self._group_lrs()[0]})]  # the head: the rest
+        param_groups = [("encoder.*", {"lr": float(self._group_lrs()[0])})]  # head: the rest
         return {
             "module__encoder_class": ae.net_.module,
             "module__encoder_params": ae.net_.get_params_for("module"),

@@ -111,7 +111,7 @@ class LinearLRDecay(Callback):
     @staticmethod
     def _set_lr(net, factor):
         for group in net.optimizer_.param_groups:
-            group["lr"] = net.lr * factor
+            group["lr"] = float(net.lr * factor)  # a Python float: safe files refuse NumPy's
 
 
 class LadderNet(SkaeNet):
@@ -412,7 +412,8 @@ class LadderClassifier(LabeledScoreMixin, NeuralClassifier):
             marks an unlabeled sample.
         classes : array-like of shape (n_classes,) or None, default=None
             Every class the classifier will see. Needed on the first call when the labeled
-            samples of ``y`` may not contain them all; ignored once fitted.
+            samples of ``y`` may not contain them all; once fitted, classes other than
+            ``classes_`` are an error.
 
         Returns
         -------

@@ -78,6 +78,22 @@ def test_clone_keeps_the_pretrained_encoder(fitted_ae, data):
     assert scores.mean() > unfitted.mean() + 0.05
 
 
+def test_a_search_never_changes_the_users_autoencoder(fitted_ae):
+    """Clones share a pretrained autoencoder: set_params(autoencoder__lr=...) once changed
+    the user's object (its lr no longer the one it trained with) and every candidate scored
+    the same, since a pretrained autoencoder's parameters change nothing."""
+    before = fitted_ae.get_params()
+    for autoencoder in (fitted_ae, FrozenEstimator(fitted_ae)):
+        clf = EncoderClassifier(autoencoder)
+        with pytest.raises(ValueError, match="autoencoder__lr: the autoencoder is pretrained"):
+            clone(clf).set_params(autoencoder__lr=0.1)
+    assert fitted_ae.get_params() == before
+    architecture = ConvAETransformer(channels=(4, 4))  # unfitted: parameters, cloned
+    clf = EncoderClassifier(architecture)
+    copy = clone(clf).set_params(autoencoder__channels=(2, 2), autoencoder__lr=0.1)
+    assert architecture.channels == (4, 4) and copy.autoencoder.channels == (2, 2)
+
+
 def test_from_scratch_uses_the_given_architecture(data):
     vae = VAETransformer(latent_dim=5, channels=(4, 4, 4))
     clf = EncoderClassifier(vae, max_epochs=1, random_state=0).fit(*data[:2])

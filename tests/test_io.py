@@ -135,14 +135,15 @@ def _digits():
     return (X[:60] / 16).astype(np.float32), y[:60] % 3
 
 
-def _fit(name):
-    model, how = MODELS[name]
+def _fit(name, model=None):
+    make, how = MODELS[name]
+    model = make() if model is None else model
     X, y = _digits()
     if how == "X":
-        return model().fit(X)
+        return model.fit(X)
     if how == "semi":
         y = np.where(np.arange(len(y)) % 4 == 0, y, -1)
-    return model().fit(X, y)
+    return model.fit(X, y)
 
 
 @pytest.fixture(scope="module")
@@ -502,3 +503,27 @@ def test_a_warm_fit_that_left_float16_saves_and_loads(tmp_path):
     skae.io.dump(model, tmp_path / "m.skae")
     loaded = skae.io.load(tmp_path / "m.skae")
     np.testing.assert_array_equal(loaded.predict_proba(X), model.predict_proba(X))
+
+
+def _as_numpy_scalars(model):
+    """Every int and float parameter as a NumPy scalar, as searches hand them out."""
+    params = model.get_params(deep=False).items()
+    return model.set_params(**{
+        k: np.int64(v) if type(v) is int else np.float64(v) if type(v) is float else v
+        for k, v in params
+    })  # fmt: skip
+
+
+@pytest.mark.parametrize("name", [n for n in MODELS if n not in GRAPH_MODELS])
+def test_numpy_scalar_parameters_train_and_save_as_python_ones(name, fitted, tmp_path):
+    """``np.int64`` batch sizes broke torch's batching (NaN scores in searches) and
+    ``np.float64`` learning rates, in the optimizer's state, broke the safe file."""
+    model = MODELS[name][0]()
+    if not hasattr(model, "steps"):
+        model = _fit(name, _as_numpy_scalars(model))
+        skae.io.dump(model, tmp_path / "model.skae")
+        loaded = skae.io.load(tmp_path / "model.skae")
+        X = _digits()[0]
+        for method, value in _outputs(fitted(name), X).items():
+            np.testing.assert_array_equal(getattr(model, method)(X), value, err_msg=method)
+            np.testing.assert_array_equal(getattr(loaded, method)(X), value, err_msg=method)

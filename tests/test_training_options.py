@@ -143,6 +143,11 @@ def test_partial_fit_of_a_classifier_needs_its_classes_first():
     assert set(clf.predict(X)) <= {"no", "yes"}
     with pytest.raises(ValueError, match="not in classes_"):
         clf.partial_fit(X[:3], ["no", "maybe", "yes"])
+    clf.partial_fit(X, labels, classes=["yes", "no"])  # the same classes: fine
+    for other in (["no", "yes", "maybe"], ["no"]):  # once ignored, silently
+        with pytest.raises(ValueError, match="differs from the classes of the first fit"):
+            clf.partial_fit(X, labels, classes=other)
+    assert clf.n_epochs_ == 3
 
 
 def test_score_samples_flag_images_unlike_the_training_images(fitted_ae, mnist_small):
