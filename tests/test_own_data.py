@@ -180,17 +180,19 @@ def test_standardized_inputs_are_their_own_cells_without_false_warnings(tmp_path
 
     from skae import InputRangeWarning
 
-    kept = ["raw_pixels_logreg", "random_encoder"]
-    unit = run_learning_curve("tiny", out=tmp_path, dataset="digits", pipelines=kept, verbose=0)
+    args = {"dataset": "digits", "pipelines": ["raw_pixels_logreg", "random_encoder"]}
+    unit = run_learning_curve("tiny", out=tmp_path, verbose=0, **args)
+    with pytest.raises(StudyError, match="holds the learning curve of digits"):
+        run_learning_curve("tiny", out=tmp_path, inputs="standardized", **args)  # its tables
     with warnings.catch_warnings():
         warnings.simplefilter("error", InputRangeWarning)  # standardized pixels are deliberate
         standardized = run_learning_curve(
-            "tiny", out=tmp_path, dataset="digits", verbose=0, pipelines=kept, inputs="standardized"
+            "tiny", out=tmp_path / "std", verbose=0, inputs="standardized", **args
         )
     assert {row["dataset"] for row in unit} == {"digits"}
     assert {row["dataset"] for row in standardized} == {"digits_standardized"}
-    assert len(standardized) == len(unit)  # the unit cells were not taken as done
-    runs = [json.loads(line) for line in (tmp_path / "runs.jsonl").read_text().splitlines()]
+    assert len(standardized) == len(unit)
+    runs = [json.loads(line) for line in (tmp_path / "std/runs.jsonl").read_text().splitlines()]
     assert runs[-1]["dataset"]["inputs"].startswith("standardized: (x - mean) / std")
 
 

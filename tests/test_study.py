@@ -8,8 +8,10 @@ import sys
 import textwrap
 
 import joblib
+import numpy as np
 import pytest
 from matplotlib.figure import Figure
+from sklearn.datasets import load_digits
 
 from skae import ConvAETransformer, VAETransformer
 from skae._base import TorchEstimator
@@ -352,3 +354,26 @@ def test_precision_pretrains_its_own_encoders_and_keeps_its_own_cells(study, tmp
     args = ["--profile", "tiny", "--out", str(tmp_path), "--precision", "half"]
     with pytest.raises(SystemExit):
         main(["learning-curve", *args])
+
+
+def test_tables_keep_every_pipeline_and_tables_only_train_nothing(tmp_path):
+    """--pipelines cnn once left only the cnn rows in the tables; --max-cells 0 with another
+    profile pretrained its autoencoders and emptied the tables."""
+    args = {"dataset": "digits", "out": tmp_path, "verbose": 0}
+    run_learning_curve("tiny", pipelines=["raw_pixels_logreg"], **args)
+    run_learning_curve("tiny", pipelines=["random_encoder"], **args)
+    table = (tmp_path / "learning_curve.csv").read_text()
+    assert "raw_pixels_logreg" in table and "random_encoder" in table
+    cached = sorted((tmp_path / "autoencoders").iterdir())
+    assert run_learning_curve("quick", max_cells=0, **args) == []
+    assert (tmp_path / "learning_curve.csv").read_text() == table
+    assert sorted((tmp_path / "autoencoders").iterdir()) == cached
+    assert len(run_learning_curve("tiny", max_cells=0, **args)) == table.count("\n") - 1
+
+
+def test_another_data_set_needs_another_folder(tmp_path):
+    run_learning_curve("tiny", pipelines=["raw_pixels_logreg"], dataset="digits", out=tmp_path)
+    images = (load_digits().images * 16).astype(np.uint8)
+    np.savez(tmp_path / "mine.npz", X=images, y=load_digits().target)
+    with pytest.raises(StudyError, match="holds the learning curve of digits; use another"):
+        run_learning_curve("tiny", dataset=tmp_path / "mine.npz", out=tmp_path)

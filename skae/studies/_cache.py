@@ -30,7 +30,7 @@ def cache_key(estimator, data):
     return hashlib.sha256(json.dumps(description, sort_keys=True).encode()).hexdigest()[:16]
 
 
-def fit_cached(estimator, X, *, name, data, folder, verbose=0):
+def fit_cached(estimator, X, *, name, data, folder, verbose=0, fit=True):
     """``estimator`` fitted on ``X``, loaded from ``folder`` when an identical fit is there.
 
     Parameters
@@ -47,6 +47,8 @@ def fit_cached(estimator, X, *, name, data, folder, verbose=0):
         Cache folder, created if needed.
     verbose : int, default=0
         ``1`` says whether the model was loaded or is being fitted.
+    fit : bool, default=True
+        ``False``: load only; ``None`` when the cache holds no such fit.
 
     Returns
     -------
@@ -67,6 +69,8 @@ def fit_cached(estimator, X, *, name, data, folder, verbose=0):
                 "training it again.",
                 UserWarning,
             )
+    if not fit:
+        return None
     if verbose:
         print(f"{name}: fitting {type(estimator).__name__}, to be cached in {path}", flush=True)
     model = estimator.fit(X)

@@ -113,9 +113,10 @@ def _data_sets(main, names, data_home):
     }
 
 
-def _pretrain(profile, names, autoencoders, data, out, n_jobs, settings):
+def _pretrain(profile, names, autoencoders, data, out, n_jobs, settings, fit=True):
     """Fit or load ``names`` from the pools of their data sets (``data``); ``settings``:
-    the autoencoders' ``device``, ``precision`` and ``verbose``."""
+    the autoencoders' ``device``, ``precision`` and ``verbose``. ``fit=False``: the cached
+    ones only (tables and figures from finished cells train nothing)."""
     jobs, verbose = [], settings["verbose"]
     for name in names:
         source = data[autoencoders[name][0]]
@@ -128,9 +129,11 @@ def _pretrain(profile, names, autoencoders, data, out, n_jobs, settings):
                 data=source.identity(n_images),
                 folder=out / "autoencoders",
                 verbose=verbose,
+                fit=fit,
             )
         )
-    return dict(zip(names, joblib.Parallel(n_jobs=n_jobs)(jobs)))
+    fitted = zip(names, joblib.Parallel(n_jobs=n_jobs)(jobs))
+    return {name: model for name, model in fitted if model is not None}
 
 
 def study_autoencoder(name, sparsity, profile, data, device="cpu", precision="float32", verbose=0):
@@ -394,7 +397,14 @@ def run_learning_curve(
         profile, train_sizes=tuple(sizes), test_size=min(profile.test_size, len(main.y_test))
     )
     out = Path(out)
-    if max_cells == 0 and not CellLog(out / "cells.jsonl").read():
+    logged = CellLog(out / "cells.jsonl").read()
+    others = sorted({cell.get("dataset", "mnist") for cell in logged} - {main.name})
+    if others:  # one table per folder: another data set's would be overwritten
+        raise StudyError(
+            f"{out} holds the learning curve of {', '.join(others)}; use another --out for "
+            f"{main.name}."
+        )
+    if max_cells == 0 and not logged:
         return []  # no finished cell to tabulate: nothing to pretrain either
     out.mkdir(parents=True, exist_ok=True)
     with locked(out):
@@ -403,18 +413,26 @@ def run_learning_curve(
         if verbose and skipped:
             print(f"{main.title}: train sizes {sizes} (the labeled pool has {len(y)} images)")
         settings = {"device": device, "precision": precision, "verbose": verbose}
-        autoencoders = _pretrain(profile, encoders, design, data, out, n_jobs, settings)
-        models = make_pipelines(
-            autoencoders,
-            profile,
-            names=names,
-            device=device,
-            dataset=main.source,
-            image_shape=main.image_shape,
+        fit = max_cells != 0
+        autoencoders = _pretrain(profile, encoders, design, data, out, n_jobs, settings, fit)
+        models = (
+            make_pipelines(
+                autoencoders,
+                profile,
+                names=names,
+                device=device,
+                dataset=main.source,
+                image_shape=main.image_shape,
+            )
+            if fit
+            else dict.fromkeys(names)  # no cell runs
         )
         arrays = (X, y, main.X_test, main.y_test)
         kept = confusion_cell(profile, main.source)
-        rows = _run_cells(models, profile, arrays, out, run, n_jobs, max_cells, kept, verbose)
+        known = set(pipeline_encoders)  # the tables show each one run in this folder
+        rows = _run_cells(
+            models, profile, arrays, out, run, n_jobs, max_cells, kept, verbose, known
+        )
         if figures:
             from ._figures import display_names, save_study_figures  # matplotlib when asked
 
@@ -435,8 +453,9 @@ def run_learning_curve(
     return _without_predictions(rows)
 
 
-def _run_cells(models, profile, data, out, run, n_jobs, max_cells, kept, verbose):
-    """Run the unfinished cells, logging each as it ends; return all finished cells."""
+def _run_cells(models, profile, data, out, run, n_jobs, max_cells, kept, verbose, known=None):
+    """Run the unfinished cells, logging each as it ends; return all finished cells of the
+    ``known`` pipelines (default: ``models``')."""
     log = CellLog(out / "cells.jsonl")
     dataset, sha256 = run["dataset"]["name"], run["dataset"]["content_sha256"]
     done = {  # cells logged before the data set was recorded are MNIST's
@@ -482,8 +501,10 @@ def _run_cells(models, profile, data, out, run, n_jobs, max_cells, kept, verbose
                 )
     finally:  # interrupted or not, the tables show every finished cell
         progress.close()
-        rows = [done[key] for key in sorted(done) if key[0] in names]
-        _write_tables(_without_predictions(rows), out, run["precision"])
+        known = set(models) if known is None else known
+        rows = [done[key] for key in sorted(done) if key[0] in known]
+        if rows:  # none of this profile: the tables of another stay
+            _write_tables(_without_predictions(rows), out, run["precision"])
     return rows
 
 
