@@ -220,17 +220,40 @@ def load(path, *, trusted=None):
     try:
         archive = zipfile.ZipFile(path)
     except zipfile.BadZipFile:
-        raise ValueError(_not_skae(name, "not a zip archive (a joblib or pickle file?)")) from None
+        why = "not a zip archive (a joblib or pickle file, or one cut short?)"
+        raise ValueError(_not_skae(name, why)) from None
     with archive:
         manifest = _read_manifest(archive, name)
-        schema = archive.read(ESTIMATOR)
+        schema = _read(archive, ESTIMATOR, name)
         try:
             _check_trusted(sio, schema, trusted, name)
         except (zipfile.BadZipFile, KeyError, json.JSONDecodeError) as error:
             raise ValueError(_not_skae(name, f"its {ESTIMATOR} is damaged ({error})")) from None
         estimator = sio.loads(schema, trusted=[*TRUSTED_TYPES, *_type_names(trusted)])
-        _restore_nets(estimator, _NetFiles(archive, manifest["nets"], name), set())
+        try:
+            _restore_nets(estimator, _NetFiles(archive, manifest["nets"], name), set())
+        except UntrustedTypesError:
+            raise
+        except (
+            zipfile.BadZipFile,
+            EOFError,
+            KeyError,
+            TypeError,
+            RuntimeError,
+            json.JSONDecodeError,
+        ) as error:
+            # a flipped byte, a foreign or edited net file, weights of another shape
+            why = f"its nets are damaged or not this model's ({type(error).__name__}: {error})"
+            raise ValueError(_not_skae(name, why)) from error
     return estimator
+
+
+def _read(archive, member, name):
+    """A member's bytes; a failed checksum (a flipped byte) as the damage it is."""
+    try:
+        return archive.read(member)
+    except (zipfile.BadZipFile, EOFError) as error:
+        raise ValueError(_not_skae(name, f"its {member} is damaged ({error})")) from None
 
 
 def _import_skops():
@@ -476,8 +499,11 @@ def _unfitted_net(estimator):
 
 
 def _usable_device(device):
-    """``device``, or the CPU with a ``DeviceWarning`` when it is a GPU this machine lacks."""
-    if torch.device(device).type == "cuda" and not torch.cuda.is_available():
+    """``device``, or the CPU with a ``DeviceWarning`` when this machine lacks it (a GPU,
+    ``cuda:3`` on a machine with one GPU, ``mps``, ``xpu``...)."""
+    try:
+        torch.empty(0, device=device)  # the one test every backend answers
+    except (RuntimeError, AssertionError, ValueError):
         warn_user(
             f"The model was trained on device={device!r}, which this machine does not have: "
             "its weights are loaded on the CPU.",

@@ -186,7 +186,9 @@ class GraphClassifier(LabeledScoreMixin, ClassifierMixin, BaseEstimator):
         self.label_scores_ = scores[inverse]
         self.transduction_ = self._pool_labels[inverse]
         self.transduction_[labeled] = y[labeled]
-        self._neighbors = NearestNeighbors(n_neighbors=max(k, 1)).fit(rows)
+        # brute force: what "auto" picks from 16 features on, exact like a tree, and an
+        # array in a model file; the KD-tree of fewer features is a type skops distrusts
+        self._neighbors = NearestNeighbors(n_neighbors=max(k, 1), algorithm="brute").fit(rows)
         return self
 
     def _propagate(self, gl, graph, labeled, codes):

@@ -15,6 +15,7 @@ import torch
 from sklearn import config_context
 from sklearn.base import BaseEstimator
 from sklearn.datasets import load_digits
+from sklearn.decomposition import PCA
 from sklearn.frozen import FrozenEstimator
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
@@ -98,6 +99,10 @@ MODELS = {
         "y",
     ),
     "graph": (lambda: GraphClassifier(n_neighbors=5), "semi"),
+    "graph_on_8_features": (  # fewer than 16: NearestNeighbors' "auto" was a KD-tree
+        lambda: make_pipeline(PCA(8), GraphClassifier(n_neighbors=5)),
+        "semi",
+    ),
     "pseudo_label_cnn": (
         lambda: PseudoLabelClassifier(
             GraphClassifier(n_neighbors=5),
@@ -124,7 +129,7 @@ MODELS = {
     ),
     "pipe_graph": (lambda: make_pipeline(_frozen_ae(), GraphClassifier(n_neighbors=5)), "semi"),
 }
-GRAPH_MODELS = {"graph", "pseudo_label_cnn", "pipe_graph"}
+GRAPH_MODELS = {"graph", "graph_on_8_features", "pseudo_label_cnn", "pipe_graph"}
 MODEL_NAMES = [
     pytest.param(name, marks=needs_graph) if name in GRAPH_MODELS else name for name in MODELS
 ]
@@ -299,29 +304,31 @@ def test_training_goes_on_as_if_never_saved(tmp_path):
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="simulates a machine without CUDA")
-def test_gpu_trained_model_loads_on_cpu_only_machine(tmp_path):
-    # Make the file look CUDA-trained: device "cuda" and every tensor tagged "cuda:0", as
-    # torch.save writes them from a GPU. Loading maps them to the CPU.
+@pytest.mark.parametrize(("device", "tag"), [("cuda", "cuda:0"), ("cuda:3", "cuda:3"),
+                                             ("mps", "mps"), ("xpu", "xpu:0")])  # fmt: skip
+def test_gpu_trained_model_loads_on_cpu_only_machine(tmp_path, device, tag):
+    # Make the file look GPU-trained: the device and every tensor tagged with it, as
+    # torch.save writes them from a GPU. Loading maps them to the CPU (once only for CUDA).
     X, y = _digits()
     model = make_pipeline(_frozen_ae(), SoftmaxClassifier(max_epochs=1, random_state=0)).fit(X, y)
     expected = model.predict_proba(X)
     for estimator in (model[0].estimator, model[-1]):
-        estimator.set_params(device="cuda")
-        estimator._trained_params["device"] = "cuda"
-        estimator.net_.device = "cuda"
+        estimator.set_params(device=device)
+        estimator._trained_params["device"] = device
+        estimator.net_.device = device
     cpu_tag = torch.serialization.location_tag
 
-    def cuda_tag(obj):
-        return "cuda:0" if cpu_tag(obj) == "cpu" else cpu_tag(obj)
+    def gpu_tag(obj):
+        return tag if cpu_tag(obj) == "cpu" else cpu_tag(obj)
 
-    with mock.patch.object(torch.serialization, "location_tag", cuda_tag):
+    with mock.patch.object(torch.serialization, "location_tag", gpu_tag):
         skae.io.dump(model, tmp_path / "gpu.skae")
     with zipfile.ZipFile(tmp_path / "gpu.skae") as archive:
-        assert b"cuda:0" in archive.read("nets/0.pt")
-    with pytest.warns(DeviceWarning, match="device='cuda'.*loaded on the CPU"):
+        assert tag.encode() in archive.read("nets/0.pt")
+    with pytest.warns(DeviceWarning, match=f"device='{device}'.*loaded on the CPU"):
         loaded = skae.io.load(tmp_path / "gpu.skae")
     head = loaded[-1]
-    assert head.device == "cuda" and str(head.net_.device) == "cpu"
+    assert head.device == device and str(head.net_.device) == "cpu"
     assert next(head.net_.module_.parameters()).device.type == "cpu"
     np.testing.assert_array_equal(loaded.predict_proba(X), expected)
 
@@ -423,6 +430,42 @@ def test_files_that_are_not_skae_files(fitted, tmp_path):
         archive.writestr("estimator.skops", b"not a zip")  # a second member of that name
     with pytest.raises(ValueError, match="estimator.skops is damaged"):
         skae.io.load(tmp_path / "model.skae")
+
+
+def _rewrite(path, **members):
+    with zipfile.ZipFile(path) as archive:
+        kept = {name: archive.read(name) for name in archive.namelist()}
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, data in {**kept, **members}.items():
+            archive.writestr(name, data)
+
+
+def test_damaged_files_are_a_value_error_saying_so(fitted, tmp_path):
+    """Each once surfaced as a raw BadZipFile, JSONDecodeError, TypeError or torch error."""
+    path, other = tmp_path / "model.skae", tmp_path / "other.skae"
+    skae.io.dump(fitted("cnn"), other)
+    with zipfile.ZipFile(other) as archive:
+        foreign = archive.read("estimator.skops")
+    for damage, message in [
+        ({"nets/0.json": b"{not json"}, "nets are damaged"),
+        ({"nets/0.json": b"5"}, "nets are damaged"),
+        ({"estimator.skops": foreign}, "not this model's"),  # another model's weights
+    ]:
+        skae.io.dump(fitted("softmax"), path)
+        _rewrite(path, **damage)
+        with pytest.raises(ValueError, match=message):
+            skae.io.load(path)
+    skae.io.dump(fitted("softmax"), path)
+    data = bytearray(path.read_bytes())
+    with zipfile.ZipFile(path) as archive:
+        info = archive.getinfo("estimator.skops")
+    data[info.header_offset + len(info.FileHeader()) + 5] ^= 0xFF  # a flipped byte
+    path.write_bytes(bytes(data))
+    with pytest.raises(ValueError, match="estimator.skops is damaged"):
+        skae.io.load(path)
+    path.write_bytes(other.read_bytes()[:-1])  # cut short
+    with pytest.raises(ValueError, match="one cut short"):
+        skae.io.load(path)
 
 
 def test_newer_format_and_missing_net_are_clear_errors(fitted, tmp_path):
