@@ -164,7 +164,13 @@ default=None
     def _resolve_image_shape(self, n_features, found):
         ae = self._pretrained()
         if ae is None:
-            return resolve_image_shape(self._architecture(), n_features, found)
+            try:
+                return resolve_image_shape(self._architecture(), n_features, found)
+            except ValueError as error:
+                raise ValueError(
+                    f"{error} The image_shape is the autoencoder's: e.g. EncoderClassifier("
+                    "ConvAETransformer(image_shape=(C, H, W)))."
+                ) from None
         if ae.n_features_in_ != n_features:
             raise ValueError(
                 f"X has {n_features} features, but the autoencoder was fitted on images of "

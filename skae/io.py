@@ -302,7 +302,20 @@ def _read_manifest(archive, name):
             f"{name} is a skae.io file of format version {manifest.get('format_version')!r}; "
             f"this skae ({skae.__version__}) reads version {FORMAT_VERSION}: upgrade skae."
         )
+    written, running = manifest.get("versions") or {}, _manifest(0)["versions"]
+    other = {k: v for k, v in written.items() if k in running and v != running[k]}
+    if other:  # as scikit-learn's InconsistentVersionWarning for its pickles
+        warn_user(
+            f"{name} was written with {_versions(other)}; this machine has "
+            f"{_versions({k: running[k] for k in other})}: the model loads, but its results "
+            "may differ.",
+            UserWarning,
+        )
     return manifest
+
+
+def _versions(versions):
+    return ", ".join(f"{package} {version}" for package, version in versions.items())
 
 
 def _type_names(types):

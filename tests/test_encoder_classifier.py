@@ -94,6 +94,11 @@ def test_a_search_never_changes_the_users_autoencoder(fitted_ae):
     assert architecture.channels == (4, 4) and copy.autoencoder.channels == (2, 2)
 
 
+def test_images_the_default_architecture_does_not_take_say_how_to_give_it(data):
+    with pytest.raises(ValueError, match=r"e\.g\. EncoderClassifier\(ConvAETransformer\(image_"):
+        EncoderClassifier(max_epochs=1).fit(np.zeros((4, 64), np.float32), [0, 1, 0, 1])
+
+
 def test_from_scratch_uses_the_given_architecture(data):
     vae = VAETransformer(latent_dim=5, channels=(4, 4, 4))
     clf = EncoderClassifier(vae, max_epochs=1, random_state=0).fit(*data[:2])

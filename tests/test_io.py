@@ -468,6 +468,19 @@ def test_damaged_files_are_a_value_error_saying_so(fitted, tmp_path):
         skae.io.load(path)
 
 
+def test_a_file_of_other_versions_loads_with_a_warning(fitted, tmp_path):
+    path = tmp_path / "model.skae"
+    skae.io.dump(fitted("softmax"), path)
+    with zipfile.ZipFile(path) as archive:
+        manifest = json.loads(archive.read("skae.json"))
+    manifest["versions"] |= {"skae": "9.9", "torch": "1.0"}
+    _rewrite(path, **{"skae.json": json.dumps(manifest)})
+    with pytest.warns(UserWarning, match=r"written with skae 9\.9, torch 1\.0; this machine"):
+        loaded = skae.io.load(path)
+    X = _digits()[0]
+    np.testing.assert_array_equal(loaded.predict(X), fitted("softmax").predict(X))
+
+
 def test_newer_format_and_missing_net_are_clear_errors(fitted, tmp_path):
     path = tmp_path / "model.skae"
     for manifest_change, message in [
