@@ -624,7 +624,8 @@ class VAETransformer(ConvAETransformer):
         n_samples : int, default=1
             Number of images.
         random_state : int, RandomState instance or None, default=None
-            Seeds the draw.
+            Seeds the draw; ``None``: the estimator's ``random_state`` (as
+            ``GaussianMixture.sample``).
 
         Returns
         -------
@@ -632,6 +633,7 @@ class VAETransformer(ConvAETransformer):
             Generated flattened images in [0, 1].
         """
         check_is_fitted(self)
-        with seeded(random_state, "cpu"):
+        seed = self.random_state if random_state is None else random_state
+        with seeded(seed, "cpu"):
             codes = torch.randn(n_samples, self.latent_dim).numpy()
         return self._infer(self.net_.module_.decode, codes)

@@ -21,6 +21,7 @@ from skorch.callbacks import EarlyStopping
 from ._checks import (
     InputRangeWarning,
     check_device,
+    check_no_strings,
     flatten_images,
     looks_standardized,
     needs_validation_data,
@@ -151,6 +152,7 @@ class TorchEstimator(BaseEstimator):
         (``reset``) records the range of ``X`` and its image shape, later calls compare.
         """
         X, found = flatten_images(self, X, self._input_image_shape(reset))
+        check_no_strings(X)
         out = validate_data(self, X, *y, dtype=np.float32, reset=reset)
         X = out[0] if y else out
         if not reset:

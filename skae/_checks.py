@@ -78,6 +78,16 @@ def _is_string_minus_one(value):
     return isinstance(value, (str, bytes)) and value in ("-1", b"-1")
 
 
+def check_no_strings(X):
+    """Refuse text in ``X`` as scikit-learn's ``dtype="numeric"`` does: a float32 cast would
+    read ``"0.5"`` as 0.5 and silently accept what is likely a column of labels or paths."""
+    values = np.asarray(X)
+    if values.dtype.kind in "US" or (
+        values.dtype.kind == "O" and any(isinstance(v, (str, bytes)) for v in values.ravel())
+    ):
+        raise ValueError("X holds strings; pass numbers (pixels or features).")
+
+
 def check_device(device):
     """``device`` as a torch device this machine has, else a clear ``ValueError``."""
     try:

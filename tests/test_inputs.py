@@ -233,3 +233,14 @@ def test_inputs_too_large_for_float32_are_an_error():
         warnings.simplefilter("ignore", InputRangeWarning)
         with pytest.raises(ValueError, match=r"spanning \[3e\+38, 3e\+38\].*too large for float32"):
             clone(ae).fit(X).score_samples(np.full((1, 64), 3e38, np.float32))
+
+
+@pytest.mark.parametrize("name", ["ae", "softmax", "cnn"])
+def test_numbers_as_text_are_refused_as_scikit_learn_does(fitted, name):
+    """A float32 cast read "0.5" as 0.5: a column of text accepted silently."""
+    estimator = clone(ESTIMATORS[name])
+    for text in (X.astype(str), X.astype(str).astype(object)):
+        with pytest.raises(ValueError, match="X holds strings"):
+            estimator.fit(text, Y)
+        with pytest.raises(ValueError, match="X holds strings"):
+            (fitted[name].transform if name == "ae" else fitted[name].predict)(text)

@@ -92,6 +92,7 @@ def test_vae_transform_is_deterministic_and_generates(digits):
     samples = vae.sample(6, random_state=0)
     assert samples.shape == (6, 784) and 0 <= samples.min() and samples.max() <= 1
     np.testing.assert_array_equal(samples, vae.sample(6, random_state=0))
+    np.testing.assert_array_equal(vae.sample(6), samples)  # the estimator's random_state
     path = vae.interpolate(X[0], X[1], steps=5)
     assert path.shape == (5, 784)
     np.testing.assert_allclose(path[[0, -1]], vae.reconstruct(X[:2]), atol=1e-5)
