@@ -97,8 +97,11 @@ def dump(estimator, path):
     ----------
     estimator : object
         A skae estimator, a ``Pipeline`` or other scikit-learn object holding skae
-        estimators (``FrozenEstimator``, ``PseudoLabelClassifier``, a search's
-        ``best_estimator_``), or a plain scikit-learn model.
+        estimators (``FrozenEstimator``, ``PseudoLabelClassifier``, a fitted search, a
+        ``VotingClassifier``, ``CalibratedClassifierCV``...), or a plain scikit-learn
+        model. The nets are taken out wherever they are; the scikit-learn types that skops
+        does not trust by default (a search's scorer, a ``Bunch``) are named by the
+        warning, and :func:`load` needs them in ``trusted=``.
     path : str, path-like or binary file object
         Where to write; by convention the name ends in ``.skae``.
 
@@ -369,17 +372,34 @@ def _without_nets(obj, memo, nets):
     if id(obj) in memo:
         return memo[id(obj)][1]
     memo[id(obj)] = (obj, obj)  # a cycle back to obj: not expected in estimators
-    if isinstance(obj, BaseEstimator):
-        new = _estimator_without_net(obj, memo, nets)
-    elif type(obj) in (list, tuple):
+    if type(obj) in (list, tuple):
         items = [_without_nets(item, memo, nets) for item in obj]
         new = obj if all(a is b for a, b in zip(items, obj)) else type(obj)(items)
-    elif type(obj) is dict:
+    elif isinstance(obj, dict):  # a Bunch too (VotingClassifier's named_estimators_)
         items = {key: _without_nets(value, memo, nets) for key, value in obj.items()}
-        new = obj if all(items[k] is v for k, v in obj.items()) else items
+        new = obj if all(items[k] is v for k, v in obj.items()) else _like(obj, items)
+    elif isinstance(obj, BaseEstimator) or _holds_estimators(obj):
+        new = _estimator_without_net(obj, memo, nets)
     else:
         new = obj
     memo[id(obj)] = (obj, new)  # obj kept alive, so that its id is not reused
+    return new
+
+
+def _holds_estimators(obj):
+    """scikit-learn's and skae's other objects with state (a search's ``scorer_``) may hold
+    estimators; walked like them."""
+    module = type(obj).__module__.split(".")[0]
+    return module in ("sklearn", "skae") and hasattr(obj, "__dict__") and not isinstance(obj, type)
+
+
+def _like(mapping, items):
+    """``items`` as a mapping of ``mapping``'s type (a ``Bunch`` stays a ``Bunch``)."""
+    if type(mapping) is dict:
+        return items
+    new = type(mapping).__new__(type(mapping))
+    vars(new).update(vars(mapping))  # a Bunch's own attributes: its __getattr__ reads them
+    new.update(items)
     return new
 
 
@@ -461,12 +481,12 @@ def _restore_nets(obj, files, seen):
     if id(obj) in seen:
         return
     seen.add(id(obj))
-    if isinstance(obj, BaseEstimator):
-        children = list(vars(obj).values())
-    elif type(obj) in (list, tuple):
+    if type(obj) in (list, tuple):
         children = obj
-    elif type(obj) is dict:
+    elif isinstance(obj, dict):
         children = list(obj.values())
+    elif isinstance(obj, BaseEstimator) or _holds_estimators(obj):
+        children = list(vars(obj).values())
     else:
         return
     for child in children:

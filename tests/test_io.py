@@ -583,3 +583,28 @@ def test_numpy_scalar_parameters_train_and_save_as_python_ones(name, fitted, tmp
         for method, value in _outputs(fitted(name), X).items():
             np.testing.assert_array_equal(getattr(model, method)(X), value, err_msg=method)
             np.testing.assert_array_equal(getattr(loaded, method)(X), value, err_msg=method)
+
+
+def test_meta_estimators_keep_their_nets_out_of_the_skops_file(fitted, tmp_path):
+    """A search's scorer_, a VotingClassifier's Bunch and a calibrator's list left their
+    skorch nets to skops (trust builtins.print, skorch's net...) or crashed it (Bunch)."""
+    from sklearn.calibration import CalibratedClassifierCV
+    from sklearn.ensemble import VotingClassifier
+    from sklearn.model_selection import GridSearchCV
+
+    X, y = _digits()
+    encoder = EncoderClassifier(_ae().fit(X), max_epochs=1, random_state=0)
+    softmax = SoftmaxClassifier(max_epochs=1, random_state=0)
+    for model in (
+        GridSearchCV(softmax, {"lr": [1e-3, 1e-2]}, cv=2),
+        VotingClassifier([("softmax", softmax), ("encoder", encoder)], voting="soft"),
+        CalibratedClassifierCV(softmax, cv=2),
+    ):
+        model.fit(X, y)
+        with pytest.warns(UserWarning, match="does not trust by default") as record:
+            skae.io.dump(model, tmp_path / "meta.skae")
+        with pytest.raises(skae.io.UntrustedTypesError) as refused:
+            skae.io.load(tmp_path / "meta.skae")
+        assert all(name.startswith("sklearn.") for name in refused.value.types), record
+        loaded = skae.io.load(tmp_path / "meta.skae", trusted=refused.value.types)
+        np.testing.assert_array_equal(loaded.predict_proba(X), model.predict_proba(X))
