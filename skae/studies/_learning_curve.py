@@ -466,6 +466,9 @@ def _run_cells(models, profile, data, out, run, n_jobs, max_cells, kept, verbose
         and c.get("sha256", sha256) == sha256  # a changed data set: its cells are stale
         and c.get("precision", "float32") == run["precision"]
     }
+    other = sum(c.get("profile") != as_json(profile) for c in log.read())
+    if other and verbose:
+        print(f"{other} cells of other profiles in {out} stay out of the tables (cells.jsonl)")
     names = list(models)
     # Repeat by repeat, the sizes the paper reports first: a partial run is still a table.
     todo = sorted(
