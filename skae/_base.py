@@ -254,8 +254,7 @@ class TorchEstimator(BaseEstimator):
             raise ValueError(
                 f"patience={self.patience} stops on the validation loss: {fix}, or patience=None."
             )
-        for callback in self.callbacks or []:
-            callback = callback[1] if isinstance(callback, tuple) else callback
+        for callback in self._user_callbacks():
             if needs_validation_data(callback):
                 monitor = getattr(callback, "monitor", None)
                 reads = f"monitor={monitor!r}" if isinstance(monitor, str) else "on_train=False"
@@ -264,6 +263,10 @@ class TorchEstimator(BaseEstimator):
                     f"({reads}) but there is no validation data: {fix}, or monitor the "
                     "training loss (monitor='train_loss'; Checkpoint: 'train_loss_best')."
                 )
+
+    def _user_callbacks(self):
+        """The user's callbacks, unwrapped from their ``(name, callback)`` tuples."""
+        return [c[1] if isinstance(c, tuple) else c for c in self.callbacks or []]
 
     def _extra_callbacks(self):
         """Callbacks a subclass adds to every fit."""

@@ -498,7 +498,7 @@ class LadderClassifier(LabeledScoreMixin, NeuralClassifier):
         return costs if fc else (0.0,) * (n_layers - 1) + costs
 
     def _extra_callbacks(self):
-        user = [c[1] if isinstance(c, tuple) else c for c in self.callbacks or []]
+        user = self._user_callbacks()
         if self.lr_decay_start < 1 and any(isinstance(c, LRScheduler) for c in user):
             raise ValueError(
                 f"lr_decay_start={self.lr_decay_start} anneals the learning rate, which would "

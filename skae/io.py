@@ -503,6 +503,7 @@ def _rebuild_net(estimator, state, history):
     device = _usable_device(estimator.device)
     with _global_rng_untouched(), _trained_params(estimator, device=device):
         net = _unfitted_net(estimator)
+        _check_weight_shapes(net, state["module"])
         estimator._initialize_net(net)  # random weights, overwritten below
     net.module_.load_state_dict(state["module"])
     net.optimizer_.load_state_dict(state["optimizer"])
@@ -512,6 +513,23 @@ def _rebuild_net(estimator, state, history):
         scaler.load_state_dict(state["grad_scaler"])
     net.history = History(history)
     return net
+
+
+def _check_weight_shapes(net, weights):
+    """Weights of other shapes than the file's estimator builds (an edited size, another
+    model's weights) are refused before the net allocates its own: sizes come from the file."""
+    module = net.module
+    if isinstance(module, type):
+        with torch.device("meta"):  # shapes only: nothing is allocated
+            module = net.initialized_instance(module, net.get_params_for("module"))
+    built = {key: tuple(value.shape) for key, value in module.state_dict().items()}
+    saved = {key: tuple(getattr(value, "shape", ())) for key, value in weights.items()}
+    if saved != built:
+        other = sorted(set(saved) ^ set(built)) or [k for k in built if saved[k] != built[k]]
+        raise RuntimeError(
+            f"the weights do not fit the {type(module).__name__} the file describes "
+            f"(first mismatch: {other[0]})"
+        )
 
 
 def _unfitted_net(estimator):

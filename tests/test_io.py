@@ -468,6 +468,22 @@ def test_damaged_files_are_a_value_error_saying_so(fitted, tmp_path):
         skae.io.load(path)
 
 
+def test_weights_of_other_shapes_are_refused_before_the_net_is_built(fitted, tmp_path):
+    """An edited size once allocated the net it asked for (229 MB for 30 000 000 features)
+    before the weights were found not to fit."""
+    path, other = tmp_path / "model.skae", tmp_path / "other.skae"
+    skae.io.dump(fitted("cnn"), other)
+    skae.io.dump(fitted("softmax"), path)
+    with zipfile.ZipFile(other) as archive:
+        _rewrite(path, **{"estimator.skops": archive.read("estimator.skops")})
+    with (
+        mock.patch.object(CNNClassifier, "_initialize_net") as initialize,
+        pytest.raises(ValueError, match=r"weights do not fit the SmallCNN .*\(first mismatch"),
+    ):
+        skae.io.load(path)
+    initialize.assert_not_called()
+
+
 def test_a_file_of_other_versions_loads_with_a_warning(fitted, tmp_path):
     path = tmp_path / "model.skae"
     skae.io.dump(fitted("softmax"), path)
