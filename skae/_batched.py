@@ -42,9 +42,10 @@ def batchable(estimator):
 
     Softmax heads and the CNN, with a named optimizer, no validation split (early stopping
     would end each model at its own epoch), no extra callbacks, not going on from a fit.
+    Exactly these classes: a subclass may change ``fit``, which batching would skip.
     """
     return (
-        isinstance(estimator, (SoftmaxClassifier, CNNClassifier))
+        type(estimator) in (SoftmaxClassifier, CNNClassifier)
         and estimator.validation_fraction is None
         and isinstance(estimator.optimizer, str)
         and not estimator.callbacks
@@ -56,7 +57,7 @@ def split_fixed_steps(estimator):
     """``(fixed steps, unfitted head)`` when the fits can be batched, else ``(None, None)``."""
     if batchable(estimator):
         return [], estimator
-    if not isinstance(estimator, Pipeline):
+    if type(estimator) is not Pipeline:  # a subclass may fit otherwise
         return None, None
     *steps, (_, head) = estimator.steps
     steps = [step for _, step in steps if step not in (None, "passthrough")]
@@ -71,11 +72,12 @@ def is_fixed(step):
     Then its output on all rows, indexed, is its output on any subset: a ``FrozenEstimator``
     of a skae encoder (its ``transform`` runs in eval mode), ``Normalizer``, ``Binarizer``
     and the identity ``FunctionTransformer()``. Anything else (a ``FunctionTransformer``
-    with a ``func``, which may look at all its rows) is not batched.
+    with a ``func``, which may look at all its rows, a user's subclass) is not batched.
     """
-    if isinstance(step, FrozenEstimator):
-        return isinstance(step.estimator, TorchEstimator) and hasattr(step.estimator, "transform")
-    if isinstance(step, FunctionTransformer):
+    if type(step) is FrozenEstimator:
+        encoder = type(step.estimator)
+        return issubclass(encoder, TorchEstimator) and encoder.__module__.startswith("skae.")
+    if type(step) is FunctionTransformer:
         return step.func is None
     return type(step) in (Normalizer, Binarizer)
 
@@ -236,6 +238,7 @@ def _train_group(members, X, verbose):
             progress.update()
     for k, model in enumerate(models):
         model.store({name: p[k] for name, p in params.items()}, history, k)
+        model.net.optimizer_.load_state_dict(optimizer.state_dict(k, model.net))
 
 
 class _MaskedDropout(nn.Module):
@@ -360,14 +363,14 @@ class _Optimizer:
         if self.decay.any():  # torch's weight_decay: added to the gradient, after clipping
             decay = self.decay[:k]
             grads = {n: g + self.params[n][:k] * _per_model(decay, g) for n, g in grads.items()}
-        lr = self.lr[:k]
+        lr, t = self.lr[:k], self.t[:k].add_(1)
         if not self.adam:
             for name, g in grads.items():
                 if self.state:  # torch's SGD momentum (no dampening): buf = mu * buf + g
                     g = self.state[0][name][:k].mul_(self.momentum).add_(g)
                 self.params[name][:k].sub_(g * _per_model(lr, g))
             return
-        (beta1, beta2), t = ADAM_BETAS, self.t[:k].add_(1)
+        beta1, beta2 = ADAM_BETAS
         step_size, bias2_sqrt = lr / (1 - beta1**t), (1 - beta2**t).sqrt()
         for name, g in grads.items():
             m, v = self.state[0][name][:k], self.state[1][name][:k]
@@ -375,6 +378,24 @@ class _Optimizer:
             v.mul_(beta2).addcmul_(g, g, value=1 - beta2)
             denom = (v.sqrt() / _per_model(bias2_sqrt, v)).add_(ADAM_EPS)
             self.params[name][:k].sub_(m / denom * _per_model(step_size, m))
+
+    def state_dict(self, k, net):
+        """Model ``k``'s state as a ``state_dict`` of its net's torch optimizer: the one a
+        lone fit leaves (for a scorer, or a warm fit going on from it)."""
+        optimizer = net.optimizer_
+        if not self.state or not self.t[k]:  # SGD without momentum, or never stepped
+            return optimizer.state_dict()
+        name_of = {id(p): name for name, p in net.module_.named_parameters()}
+        names = [name_of[id(p)] for group in optimizer.param_groups for p in group["params"]]
+        if self.adam:
+            step = self.t[k].detach().cpu().clone()
+            slots = [{"step": step.clone()} for _ in names]
+            for slot, name in zip(slots, names):
+                slot["exp_avg"] = self.state[0][name][k].clone()
+                slot["exp_avg_sq"] = self.state[1][name][k].clone()
+        else:
+            slots = [{"momentum_buffer": self.state[0][name][k].clone()} for name in names]
+        return {**optimizer.state_dict(), "state": dict(enumerate(slots))}
 
 
 def _per_model(values, like):

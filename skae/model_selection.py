@@ -76,12 +76,17 @@ def learning_curve(
       the fixed steps' transform time, split in proportion; and its own checks;
     - ``n_jobs`` and ``pre_dispatch`` apply only to scikit-learn's route: the batched
       computation runs in this process on torch's threads (or on the estimator's
-      ``device``).
+      ``device``);
+    - ``verbose > 0`` prints the training set sizes, then a progress bar per group of
+      models trained together (epochs, time left, mean loss) in place of scikit-learn's
+      line per fit; the heads' own ``verbose`` is not used;
+    - with ``precision="bfloat16"`` (or ``"float16"``) batched and lone fits agree to that
+      precision's rounding: a test score may differ by one sample.
 
-    Estimators it cannot batch (anything else, a step that is not provably row by row such
-    as a ``FunctionTransformer`` with a ``func``, a validation split, an optimizer class,
-    fit ``params``, ``exploit_incremental_learning``) go to scikit-learn's function
-    unchanged.
+    Estimators it cannot batch (anything else, a subclass, which may change ``fit``, a step
+    that is not provably row by row such as a ``FunctionTransformer`` with a ``func``, a
+    validation split, an optimizer class, fit ``params``, ``exploit_incremental_learning``)
+    go to scikit-learn's function unchanged.
 
     Parameters
     ----------
@@ -138,6 +143,8 @@ verbose, shuffle, random_state, error_score, return_times, params
     check_scoring(estimator, scoring)  # scikit-learn's errors, before any fit
     splits = list(cv.split(X, y, groups))
     sizes = _translate_train_sizes(train_sizes, len(splits[0][0]))
+    if verbose > 0:
+        print(f"[learning_curve] Training set sizes: {sizes}")  # as scikit-learn says it
     if shuffle:  # as scikit-learn shuffles: one generator, split after split
         rng = check_random_state(random_state)
         splits = [(rng.permutation(train), test) for train, test in splits]
@@ -189,7 +196,13 @@ def validation_curve(
     param_range : array-like of shape (n_values,)
         Its values.
     groups, cv, scoring, n_jobs, pre_dispatch, verbose, error_score, params
-        As in :func:`sklearn.model_selection.validation_curve`.
+        As in :func:`sklearn.model_selection.validation_curve`, with the differences
+        :func:`learning_curve` lists.
+
+    Raises
+    ------
+    ValueError
+        ``param_range`` is empty, and scikit-learn's errors for invalid arguments.
 
     Returns
     -------
@@ -213,6 +226,8 @@ def validation_curve(
     >>> test.shape
     (3, 3)
     """
+    if len(param_range) == 0:  # scikit-learn: an IndexError from deep inside
+        raise ValueError(f"param_range is empty: give {param_name} at least one value.")
     fixed_steps, head = split_fixed_steps(estimator)
     last_step = estimator.steps[-1][0] + "__" if isinstance(estimator, Pipeline) else ""
     name = param_name.removeprefix(last_step)

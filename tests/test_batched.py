@@ -9,7 +9,7 @@ from sklearn.frozen import FrozenEstimator
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import learning_curve as sklearn_learning_curve
 from sklearn.model_selection import validation_curve as sklearn_validation_curve
-from sklearn.pipeline import make_pipeline
+from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import FunctionTransformer, StandardScaler
 
 from skae import CNNClassifier, ConvAETransformer, SoftmaxClassifier, model_selection
@@ -54,6 +54,13 @@ def assert_same_model(lone, batched):
     np.testing.assert_allclose(batched.loss_curve_, lone.loss_curve_, rtol=1e-5)
     assert batched.n_epochs_ == lone.n_epochs_
     np.testing.assert_array_equal(batched.classes_, lone.classes_)
+    lone_state = lone.net_.optimizer_.state_dict()["state"]  # a warm fit goes on from it
+    batched_state = batched.net_.optimizer_.state_dict()["state"]
+    assert batched_state.keys() == lone_state.keys()
+    for i, slots in batched_state.items():
+        assert slots.keys() == lone_state[i].keys()
+        for slot, value in slots.items():
+            np.testing.assert_allclose(value, lone_state[i][slot], atol=1e-5, err_msg=slot)
 
 
 @pytest.mark.parametrize("make", MODELS.values(), ids=MODELS.keys())
@@ -117,14 +124,46 @@ def test_learning_curve_matches_sklearn(frozen_ae, shuffle):
     np.testing.assert_allclose(got[2], expected[2], atol=1e-6)
 
 
+class ZeroedSoftmax(SoftmaxClassifier):
+    """A user's subclass whose ``fit`` changes what trains: batching would skip it."""
+
+    def fit(self, X, y):
+        return super().fit(np.zeros_like(X), y)
+
+
+class HalfPipeline(Pipeline):
+    def fit(self, X, y):
+        return super().fit(X[: len(X) // 2], y[: len(y) // 2])
+
+
+class RowCountingEncoder(ConvAETransformer):
+    """Its ``transform`` looks at all its rows: not fixed row by row."""
+
+    def transform(self, X):
+        return super().transform(X) * len(X)
+
+
 @pytest.mark.parametrize(
     "estimator",
     [
         make_pipeline(StandardScaler(), SoftmaxClassifier(max_epochs=1, random_state=0)),
         LogisticRegression(max_iter=1000),
         SoftmaxClassifier(max_epochs=1, validation_fraction=0.2, random_state=0),
+        ZeroedSoftmax(max_epochs=1, random_state=0),
+        HalfPipeline([("clf", SoftmaxClassifier(max_epochs=1, random_state=0))]),
+        make_pipeline(
+            FrozenEstimator(RowCountingEncoder(max_epochs=0, random_state=0).fit(X)),
+            SoftmaxClassifier(max_epochs=1, random_state=0),
+        ),
     ],
-    ids=["fitted-step", "not-skae", "validation-split"],
+    ids=[
+        "fitted-step",
+        "not-skae",
+        "validation-split",
+        "subclass",
+        "pipeline-subclass",
+        "encoder-subclass",
+    ],
 )
 def test_learning_curve_falls_back_to_sklearn(estimator, monkeypatch):
     def refuse(*args, **kwargs):
@@ -160,3 +199,16 @@ def test_validation_curve_matches_sklearn(frozen_ae, param, monkeypatch):
 def test_cuda_without_cuda_is_a_clear_error():
     with pytest.raises(ValueError, match="CUDA is not available"):
         fit_batched([SoftmaxClassifier(device="cuda")], X, Y, ROWS[:1])
+
+
+def test_verbose_prints_the_sizes_as_scikit_learn(capsys):
+    head = SoftmaxClassifier(max_epochs=1, random_state=0)
+    model_selection.learning_curve(head, X, Y, train_sizes=[60, 120], cv=2, verbose=1)
+    assert "[learning_curve] Training set sizes: [ 60 120]" in capsys.readouterr().out
+
+
+def test_empty_param_range_is_a_clear_error():
+    with pytest.raises(ValueError, match="param_range is empty"):
+        model_selection.validation_curve(
+            SoftmaxClassifier(), X, Y, param_name="lr", param_range=[], cv=2
+        )
