@@ -14,6 +14,8 @@ import numpy as np
 import torch
 from sklearn.utils import check_random_state
 
+from ._checks import InputRangeWarning, value_range, warn_user
+
 __all__ = ["NOISE_TYPES", "add_noise", "corrupt"]
 
 NOISE_TYPES = ("gaussian", "salt_pepper", "speckle")
@@ -35,6 +37,13 @@ def corrupt(x, kind):
     noisy : torch.Tensor
         Same shape and dtype as ``x``, clipped to [0, 1].
 
+    Raises
+    ------
+    TypeError
+        ``x`` is not a floating-point tensor (use :func:`add_noise` for arrays).
+    ValueError
+        Unknown ``kind``.
+
     Examples
     --------
     >>> import torch
@@ -43,6 +52,12 @@ def corrupt(x, kind):
     >>> corrupt(torch.zeros(2, 4), "salt_pepper").shape
     torch.Size([2, 4])
     """
+    if not (isinstance(x, torch.Tensor) and x.is_floating_point()):
+        what = f"a {x.dtype} tensor" if isinstance(x, torch.Tensor) else type(x).__name__
+        raise TypeError(
+            f"corrupt takes a floating-point torch tensor, got {what}: use add_noise for "
+            "arrays, or x.float() / 255 for 0-255 pixels."
+        )
     if kind == "gaussian":
         noisy = x + 0.5 + 0.3 * torch.randn_like(x)
     elif kind == "salt_pepper":
@@ -52,7 +67,7 @@ def corrupt(x, kind):
     elif kind == "speckle":
         noisy = x + x * 0.5 * torch.randn_like(x)
     else:
-        raise ValueError(f"noise must be one of {NOISE_TYPES}, got {kind!r}.")
+        raise ValueError(f"kind must be one of {NOISE_TYPES}, got {kind!r}.")
     return noisy.clamp(0.0, 1.0)
 
 
@@ -61,16 +76,27 @@ def add_noise(X, kind, *, random_state=None):
 
     Parameters
     ----------
-    X : array-like of shape (n_samples, n_features)
-        Images, pixels in [0, 1].
+    X : array-like of shape (n_samples, n_features), or of any shape
+        Images, pixels in [0, 1] (a torch tensor too).
     kind : {"gaussian", "salt_pepper", "speckle"}
         Type of noise (see the module docstring for the definitions).
-    random_state : int, RandomState instance or None, default=None
+    random_state : int, RandomState instance, Generator or None, default=None
         Seeds the noise.
 
     Returns
     -------
-    X_noisy : ndarray of shape (n_samples, n_features), dtype float32
+    X_noisy : ndarray of the shape of ``X``, dtype float32
+        Clipped to [0, 1].
+
+    Raises
+    ------
+    ValueError
+        ``X`` holds NaN or infinity, or ``kind`` is unknown.
+
+    Warns
+    -----
+    InputRangeWarning
+        ``X`` lies outside [0, 1] (0-255 pixels: the result is nearly all 1).
 
     Examples
     --------
@@ -81,8 +107,24 @@ def add_noise(X, kind, *, random_state=None):
     >>> round(float(np.mean(noisy != 0.5)), 2)
     0.05
     """
-    seed = check_random_state(random_state).randint(np.iinfo(np.int32).max)
-    X = torch.as_tensor(np.asarray(X, dtype=np.float32))
+    if isinstance(random_state, np.random.Generator):
+        seed = int(random_state.integers(np.iinfo(np.int32).max))
+    else:
+        seed = check_random_state(random_state).randint(np.iinfo(np.int32).max)
+    if isinstance(X, torch.Tensor):
+        X = X.detach().cpu()
+    X = np.asarray(X, dtype=np.float32)
+    if not np.isfinite(X).all():
+        raise ValueError("X holds NaN or infinity: noise is defined on pixels in [0, 1].")
+    low, high = value_range(X)
+    if low < -1e-6 or high > 1 + 1e-6:
+        hint = " Are these 0-255 pixels? Divide by 255 (X / 255.0)." if high > 1 else ""
+        warn_user(
+            f"add_noise expects pixels in [0, 1], but X spans [{low:.4g}, {high:.4g}]; its "
+            f"output is clipped to [0, 1].{hint}",
+            InputRangeWarning,
+        )
+    X = torch.as_tensor(X)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         return corrupt(X, kind).numpy()

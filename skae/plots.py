@@ -6,6 +6,8 @@ and titles are arguments, passed by the caller.
 
 Images are drawn in the shape the autoencoder was fitted on (``image_shape_``) or the one
 given as ``image_shape``; one channel in grey, three (RGB) or four (RGBA) in colour.
+Nothing to draw (no rows, an unknown pipeline or repeat, no trained model) is a
+``ValueError`` naming what there is, never an empty figure.
 """
 
 import math
@@ -54,14 +56,35 @@ def _figure_and_axes(ax, figsize):
 
 
 def _scores_by_size(rows, pipeline, metric):
-    """``(sizes, scores)`` with scores of shape (n_sizes, n_repeats) for one pipeline."""
+    """``(sizes, scores)`` for one pipeline: scores a masked array of shape (n_sizes,
+    n_repeats), every repeat of every size (a partial run has more at some sizes)."""
     by_size = {}
-    for row in rows:
+    for row in _rows_with(rows, ("pipeline", "train_size", metric)):
         if row["pipeline"] == pipeline:
             by_size.setdefault(row["train_size"], []).append(row[metric])
+    if not by_size:
+        found = sorted({str(row["pipeline"]) for row in rows})
+        raise ValueError(f"No rows of pipeline {pipeline!r}; the rows hold {found}.")
     sizes = sorted(by_size)
-    n_repeats = min(len(by_size[s]) for s in sizes)
-    return np.array(sizes), np.array([by_size[s][:n_repeats] for s in sizes])
+    width = max(len(scores) for scores in by_size.values())
+    scores = np.full((len(sizes), width), np.nan)
+    for i, size in enumerate(sizes):
+        scores[i, : len(by_size[size])] = by_size[size]
+    if np.nanmax(scores) > 1:
+        raise ValueError(f"{metric} holds {np.nanmax(scores):g}: give accuracies as fractions.")
+    return np.array(sizes), np.ma.masked_invalid(scores)
+
+
+def _rows_with(rows, keys):
+    """``rows``, each checked to hold ``keys``; no rows is an error (an empty figure)."""
+    rows = list(rows)
+    if not rows:
+        raise ValueError("No rows to plot.")
+    for row in rows:
+        missing = [key for key in keys if key not in row]
+        if missing:
+            raise ValueError(f"A row lacks {missing}; it holds {sorted(row)}.")
+    return rows
 
 
 def _log_ticks(sizes, reported_sizes):
@@ -156,6 +179,7 @@ def plot_learning_curves(
     fig, ax = _figure_and_axes(ax, (10, 5))
     display_names = display_names or {}
     paper_accuracy = {} if show_paper is False else (paper_accuracy or {})
+    rows = _rows_with(rows, ("pipeline", "train_size", metric))
     ran = sorted({row["train_size"] for row in rows})
     low, high = ran[0], ran[-1]
     n_repeats = 1
@@ -165,7 +189,7 @@ def plot_learning_curves(
         sizes, scores = _scores_by_size(rows, name, metric)
         mean = 100 * scores.mean(axis=1)
         ax.plot(sizes, mean, color=color, label=display_names.get(name, name))
-        if scores.shape[1] > 1:
+        if scores.shape[1] > 1:  # masked: a size of one repeat gets no band
             std = 100 * scores.std(axis=1)
             ax.fill_between(sizes, mean - std, mean + std, color=color, alpha=0.2)
             n_repeats = max(n_repeats, scores.shape[1])
@@ -183,7 +207,7 @@ def plot_learning_curves(
     handles, _ = ax.get_legend_handles_labels()
     if any_paper:
         handles.append(Line2D([], [], color="gray", marker="x", ls="", label=paper_label))
-    spread = f"; band: ±1 std over {n_repeats} repeats" if n_repeats > 1 else ""
+    spread = f"; band: ±1 std over up to {n_repeats} repeats" if n_repeats > 1 else ""
     ax.set_title(f"Frozen pretrained encoders vs CNN (mean{spread})")
     ax.grid(alpha=0.3)
     _outside_legend(ax, handles, fontsize="small")
@@ -253,14 +277,20 @@ def plot_ae_losses(autoencoders):
     >>> plot_ae_losses({"ae": ae}).axes[0].get_title()
     'ae'
     """
-    trained = {name: ae for name, ae in autoencoders.items() if ae.loss_curve_}
-    n = max(1, len(trained))
+    trained = {n: ae for n, ae in autoencoders.items() if getattr(ae, "loss_curve_", None)}
+    if not trained:
+        raise ValueError(
+            f"None of {sorted(autoencoders)} has trained an epoch: fit them first "
+            "(max_epochs >= 1)."
+        )
+    n = len(trained)
     fig, axes = _subplots(1, n, figsize=(4 * n, 3.5))
     for ax, (name, ae) in zip(axes[0], trained.items()):
         epochs = np.arange(1, len(ae.loss_curve_) + 1)
         ax.plot(epochs, ae.loss_curve_, "o-", label="train")
-        if ae.validation_loss_curve_:
-            ax.plot(epochs, ae.validation_loss_curve_, "s--", label="validation")
+        validation = ae.validation_loss_curve_
+        if validation:  # the last epochs (a warm fit may have turned validation on)
+            ax.plot(epochs[len(epochs) - len(validation) :], validation, "s--", label="validation")
         ax.set(title=name, xlabel="epoch", ylabel="loss")
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.legend()
@@ -296,8 +326,17 @@ def plot_head_losses(rows, pipeline, *, repeat=0, max_curves=8, ax=None):
     >>> len(plot_head_losses(rows, "p").axes[0].lines)
     2
     """
+    if not (isinstance(max_curves, int) and max_curves >= 1):
+        raise ValueError(f"max_curves must be a positive int, got {max_curves!r}.")
+    rows = _rows_with(rows, ("pipeline", "repeat", "train_size", "loss_curve"))
     cells = [r for r in rows if (r["pipeline"], r["repeat"]) == (pipeline, repeat)]
     cells = sorted((r for r in cells if r["loss_curve"]), key=lambda r: r["train_size"])
+    if not cells:
+        found = sorted({(str(r["pipeline"]), r["repeat"]) for r in rows if r["loss_curve"]})
+        raise ValueError(
+            f"No head loss curves of pipeline {pipeline!r}, repeat {repeat}; (pipeline, "
+            f"repeat) with curves: {found}."
+        )
     keep = np.unique(np.linspace(0, len(cells) - 1, min(max_curves, len(cells))).astype(int))
     fig, ax = _figure_and_axes(ax, (7, 4.5))
     colors = colormaps["viridis"](np.linspace(0, 1, max(1, len(keep))))
@@ -348,9 +387,10 @@ def plot_reconstructions(autoencoder, X, *, n_images=8, title=None):
     Parameters
     ----------
     autoencoder : fitted ConvAETransformer
-    X : array of shape (n_samples, n_features)
-        Flattened images; the first ``n_images`` are shown.
+    X : array of shape (n_samples, n_features) or (n_samples, [C,] H, W)
+        Images; the first ``n_images`` are shown.
     n_images : int, default=8
+        At least 1.
     title : str, default=None
 
     Returns
@@ -374,7 +414,7 @@ def plot_reconstructions(autoencoder, X, *, n_images=8, title=None):
     >>> plot_reconstructions(ae_rgb, X_rgb).axes[0].images[0].get_array().shape
     (8, 8, 3)
     """
-    X = np.asarray(X[:n_images], dtype=np.float32)
+    X = _first_images(X, n_images)
     reconstructed = autoencoder.reconstruct(X)
     mse = float(np.mean((reconstructed - X) ** 2))
     return _image_grid(
@@ -383,6 +423,19 @@ def plot_reconstructions(autoencoder, X, *, n_images=8, title=None):
         ["original", "decoded"],
         f"{title or 'reconstructions'} (MSE {mse:.4f})",
     )
+
+
+def _first_images(X, n_images):
+    """The first ``n_images`` images of ``X`` (rows or image-shaped), as float32 rows."""
+    if not (isinstance(n_images, (int, np.integer)) and n_images >= 1):
+        raise ValueError(f"n_images must be a positive int, got {n_images!r}.")
+    X = np.asarray(X, dtype=np.float32)
+    if X.ndim < 2 or not len(X):
+        raise ValueError(
+            f"X must hold images, one per row (or image-shaped), got shape {X.shape}; "
+            "one image: X[None]."
+        )
+    return X[:n_images].reshape(min(n_images, len(X)), -1)
 
 
 def _image_grid(rows, image_shape, row_labels, title):
@@ -440,9 +493,11 @@ def plot_noise_examples(X, *, n_images=6, random_state=0, image_shape=None):
 
     Parameters
     ----------
-    X : array of shape (n_samples, n_features)
-        Flattened images in [0, 1]; the first ``n_images`` are shown.
+    X : array of shape (n_samples, n_features) or (n_samples, [C,] H, W)
+        Images in [0, 1]; the first ``n_images`` are shown. Image-shaped ``X`` gives
+        ``image_shape`` when it is ``None``.
     n_images : int, default=6
+        At least 1.
     random_state : int, default=0
         Seeds the noise.
     image_shape : tuple of 3 ints, default=None
@@ -466,7 +521,9 @@ def plot_noise_examples(X, *, n_images=6, random_state=0, image_shape=None):
     >>> fig.axes[0].images[0].get_array().shape
     (16, 16, 3)
     """
-    X = np.asarray(X[:n_images], dtype=np.float32)
+    if image_shape is None and np.ndim(X) in (3, 4):  # (n, H, W) or (n, C, H, W)
+        image_shape = (1, *np.shape(X)[1:]) if np.ndim(X) == 3 else np.shape(X)[1:]
+    X = _first_images(X, n_images)
     image_shape = _resolve_image_shape(X.shape[1], image_shape)
     noisy = [add_noise(X, kind, random_state=random_state) for kind in NOISE_TYPES]
     return _image_grid([X, *noisy], image_shape, ["clean", *NOISE_TYPES], "Noise types")
@@ -478,11 +535,12 @@ def plot_denoising(autoencoder, X, kind, *, n_images=8, random_state=0):
     Parameters
     ----------
     autoencoder : fitted ConvAETransformer
-    X : array of shape (n_samples, n_features)
-        Clean flattened images; the first ``n_images`` are shown.
+    X : array of shape (n_samples, n_features) or (n_samples, [C,] H, W)
+        Clean images; the first ``n_images`` are shown.
     kind : {"gaussian", "salt_pepper", "speckle"}
         Noise applied before reconstruction.
     n_images : int, default=8
+        At least 1.
     random_state : int, default=0
 
     Returns
@@ -499,7 +557,7 @@ def plot_denoising(autoencoder, X, kind, *, n_images=8, random_state=0):
     >>> len(plot_denoising(ae, X, "speckle", n_images=4).axes)
     12
     """
-    X = np.asarray(X[:n_images], dtype=np.float32)
+    X = _first_images(X, n_images)
     noisy = add_noise(X, kind, random_state=random_state)
     rebuilt = autoencoder.reconstruct(noisy)
     mse = float(np.mean((rebuilt - X) ** 2))
@@ -535,7 +593,7 @@ def plot_interpolation(vae, x_start, x_end, *, steps=10):
     5
     """
     images = vae.interpolate(x_start, x_end, steps=steps)
-    return _image_grid([images], vae.image_shape_, [""], "Latent interpolation")
+    return _image_grid([images], vae.image_shape_, ["x_start → x_end"], "Latent interpolation")
 
 
 def plot_latent_space(codes, labels, *, method="pca", random_state=0, title=None, ax=None):
@@ -575,8 +633,12 @@ def plot_latent_space(codes, labels, *, method="pca", random_state=0, title=None
     else:
         points = codes[:, :2]
     fig, ax = _figure_and_axes(ax, (6, 5))
-    scatter = ax.scatter(points[:, 0], points[:, 1], c=labels, cmap="tab10", s=6)
-    ax.legend(*scatter.legend_elements(), title="class", fontsize="small", loc="best")
+    classes, codes_of_class = np.unique(np.asarray(labels), return_inverse=True)  # any labels
+    if len(codes_of_class) != len(points):
+        raise ValueError(f"{len(points)} codes but {len(codes_of_class)} labels.")
+    scatter = ax.scatter(points[:, 0], points[:, 1], c=codes_of_class, cmap="tab10", s=6)
+    handles, _ = scatter.legend_elements(num=None)
+    ax.legend(handles, classes.tolist(), title="class", fontsize="small", loc="best")
     name = {"pca": "PCA", "tsne": "t-SNE"}.get(method, "latent")
     ax.set(xlabel=f"{name} 1", ylabel=f"{name} 2", title=title or f"{name} of the latent codes")
     return fig

@@ -7,9 +7,9 @@ from scipy.stats import norm
 from sklearn.frozen import FrozenEstimator
 from sklearn.pipeline import make_pipeline
 
-from skae import ConvAETransformer, SoftmaxClassifier, VAETransformer
+from skae import ConvAETransformer, InputRangeWarning, SoftmaxClassifier, VAETransformer
 from skae._autoencoder import AutoencoderNet
-from skae.noise import add_noise
+from skae.noise import add_noise, corrupt
 
 
 @pytest.fixture(scope="module")
@@ -59,8 +59,26 @@ def test_noise_is_seeded_and_validated():
     np.testing.assert_array_equal(
         add_noise(X, "speckle", random_state=1), add_noise(X, "speckle", random_state=1)
     )
-    with pytest.raises(ValueError, match="noise must be one of"):
+    with pytest.raises(ValueError, match="kind must be one of"):
         add_noise(X, "poisson")
+
+
+def test_noise_refuses_or_warns_on_what_it_is_not_defined_for():
+    X = np.random.default_rng(0).random((5, 64), dtype=np.float32)
+    with pytest.warns(InputRangeWarning, match="Divide by 255"):  # was 99 % white, silently
+        add_noise((X * 255).astype(np.uint8), "gaussian", random_state=0)
+    for value in (np.nan, np.inf):
+        with pytest.raises(ValueError, match="NaN or infinity"):
+            add_noise(np.where(X > 0.5, value, X), "speckle", random_state=0)
+    generator = np.random.default_rng(3)
+    assert add_noise(X, "gaussian", random_state=generator).shape == X.shape
+    tensor = torch.as_tensor(X).requires_grad_()
+    np.testing.assert_array_equal(
+        add_noise(tensor, "speckle", random_state=0), add_noise(X, "speckle", random_state=0)
+    )
+    for x in (torch.zeros(2, 3, dtype=torch.uint8), X):
+        with pytest.raises(TypeError, match="floating-point torch tensor"):
+            corrupt(x, "gaussian")
 
 
 class _Identity(torch.nn.Module):

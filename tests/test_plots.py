@@ -17,7 +17,13 @@ from matplotlib import pyplot as plt  # noqa: E402
 
 from skae import ConvAETransformer  # noqa: E402
 from skae.plots import (  # noqa: E402
+    plot_ae_losses,
+    plot_cnn_train_test,
+    plot_denoising,
     plot_few_labels,
+    plot_head_losses,
+    plot_interpolation,
+    plot_latent_space,
     plot_learning_curves,
     plot_noise_examples,
     plot_reconstructions,
@@ -229,3 +235,72 @@ def test_plots_import_nothing_from_the_studies():
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert loaded.stdout.strip() == "[]"
+
+
+def _cells(pipeline, scores_by_size):
+    return [
+        {"pipeline": pipeline, "train_size": size, "repeat": repeat, "train_accuracy": 1.0,
+         "test_accuracy": score, "loss_curve": [2.0, 1.0]}
+        for size, scores in scores_by_size.items()
+        for repeat, score in enumerate(scores)
+    ]  # fmt: skip
+
+
+def test_uneven_repeats_are_all_averaged():
+    """A partial run has more repeats at some sizes: the first k of each were kept."""
+    rows = _cells("a", {100: [0.5, 0.7, 0.9], 200: [0.8]})
+    ax = plot_learning_curves(rows).axes[0]
+    np.testing.assert_allclose(ax.lines[0].get_ydata(), [70.0, 80.0])
+    assert "up to 3 repeats" in ax.get_title()
+    rows = _cells("cnn", {100: [0.5, 0.7, 0.9], 200: [0.8, 0.6]})
+    test_line = [line for line in plot_cnn_train_test(rows).axes[0].lines][1]
+    np.testing.assert_allclose(test_line.get_ydata(), [0.7, 0.7])
+
+
+def test_nothing_to_draw_is_an_error_naming_what_there_is():
+    rows = _cells("a", {100: [0.5], 200: [0.8]})
+    for call, message in [
+        (lambda: plot_learning_curves([]), "No rows"),
+        (lambda: plot_learning_curves(rows, metric="full_test_accuracy"), "lacks"),
+        (lambda: plot_learning_curves(_cells("a", {100: [50.0]})), "as fractions"),
+        (lambda: plot_cnn_train_test(rows, "typo"), r"'typo'; the rows hold \['a'\]"),
+        (lambda: plot_head_losses(rows, "q"), r"\('a', 0\)"),
+        (lambda: plot_head_losses(rows, "a", repeat=5), "repeat 5"),
+        (lambda: plot_head_losses(rows, "a", max_curves=0), "max_curves"),
+        (lambda: plot_ae_losses({"u": ConvAETransformer()}), "has trained an epoch"),
+    ]:
+        with pytest.raises(ValueError, match=message):
+            call()
+
+
+def test_image_plots_take_image_shaped_x_and_check_n_images():
+    X = np.random.default_rng(0).random((5, 64), dtype=np.float32)
+    ae = ConvAETransformer(image_shape=(1, 8, 8), max_epochs=1, random_state=0).fit(X)
+    for images in (X.reshape(-1, 8, 8), X.reshape(-1, 1, 8, 8)):
+        fig = plot_reconstructions(ae, images, n_images=3)
+        np.testing.assert_array_equal(fig.axes[0].images[0].get_array(), X[0].reshape(8, 8))
+        assert len(plot_denoising(ae, images, "speckle", n_images=2).axes) == 6
+        shown = plot_noise_examples(images, n_images=2).axes[1].images[0].get_array()
+        np.testing.assert_array_equal(shown, X[1].reshape(8, 8))
+    for n_images in (0, -2, 1.5):
+        with pytest.raises(ValueError, match="n_images must be a positive int"):
+            plot_reconstructions(ae, X, n_images=n_images)
+    with pytest.raises(ValueError, match="one per row"):
+        plot_noise_examples(X[0])
+    fig = plot_interpolation(ae.set_output(transform="pandas"), X[0], X[1], steps=3)
+    assert fig.axes[0].get_ylabel() == "x_start → x_end"
+
+
+def test_ae_losses_after_a_warm_fit_that_turned_validation_on():
+    X = np.random.default_rng(0).random((20, 64), dtype=np.float32)
+    ae = ConvAETransformer(image_shape=(1, 8, 8), max_epochs=1, warm_start=True, random_state=0)
+    ae.fit(X).set_params(validation_fraction=0.2).fit(X)
+    train, validation = plot_ae_losses({"ae": ae}).axes[0].lines
+    assert list(validation.get_xdata()) == [2] and list(train.get_xdata()) == [1, 2]
+
+
+def test_latent_space_names_any_labels():
+    codes = np.random.default_rng(0).normal(size=(6, 3))
+    for labels in (["cat", "dog", "red"] * 2, [3, 7, 10] * 2):
+        legend = plot_latent_space(codes, labels).axes[0].get_legend()
+        assert [t.get_text() for t in legend.get_texts()] == [str(c) for c in np.unique(labels)]
