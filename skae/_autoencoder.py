@@ -275,10 +275,12 @@ class ConvAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Torch
 
     def _train(self, X, partial):
         epochs = 1 if partial else None
-        if self._continues(partial):
-            return self._fit_net(self.net_, as_tensor(self._validate_images(X)), epochs=epochs)
-        X = self._validate(X, reset=True)
-        return self._fit_net(self._build_net(), as_tensor(X), epochs=epochs)
+        with self._unchanged_on_error(partial):
+            if self._continues(partial):
+                X = as_tensor(self._validate_images(X))
+                return self._fit_net(self.net_, X, epochs=epochs)
+            X = self._validate(X, reset=True)
+            return self._fit_net(self._build_net(), as_tensor(X), epochs=epochs)
 
     @property
     def _n_features_out(self):  # read by get_feature_names_out

@@ -6,6 +6,7 @@ loop and the callbacks; skae validates input, seeds, batches in memory and infer
 """
 
 import copy
+import inspect
 import math
 from contextlib import contextmanager
 from numbers import Integral, Real
@@ -16,7 +17,7 @@ from sklearn.base import BaseEstimator
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import validate_data
-from skorch.callbacks import EarlyStopping
+from skorch.callbacks import Callback, EarlyStopping
 
 from ._checks import (
     InputRangeWarning,
@@ -238,12 +239,11 @@ class TorchEstimator(BaseEstimator):
         callbacks += self._extra_callbacks()
         if self.verbose >= 2:
             callbacks.append(("epoch_progress_bar", EpochProgressBar()))
-        callbacks += _copies(self.callbacks or [])
+        last = []
         if self.patience is not None:
-            callbacks.append(
-                ("early_stopping", EarlyStopping(patience=self.patience, load_best=True))
-            )
-        return callbacks
+            last = [("early_stopping", EarlyStopping(patience=self.patience, load_best=True))]
+        self._user_callbacks(taken=[name for name, _ in callbacks + last])
+        return callbacks + _copies(self.callbacks or []) + last
 
     def _check_validation_needs(self):
         """Early stopping and callbacks reading validation scores need ``validation_fraction``."""
@@ -264,9 +264,25 @@ class TorchEstimator(BaseEstimator):
                     "training loss (monitor='train_loss'; Checkpoint: 'train_loss_best')."
                 )
 
-    def _user_callbacks(self):
-        """The user's callbacks, unwrapped from their ``(name, callback)`` tuples."""
-        return [c[1] if isinstance(c, tuple) else c for c in self.callbacks or []]
+    def _user_callbacks(self, taken=()):
+        """The user's callbacks, unwrapped from their ``(name, callback)`` tuples; entries
+        of another form, or names ``taken`` by skae's own callbacks, are an error."""
+        callbacks = []
+        for entry in self.callbacks or []:
+            named = isinstance(entry, tuple) and len(entry) == 2 and isinstance(entry[0], str)
+            callback = entry[1] if named else entry
+            if not _is_callback(callback):
+                raise ValueError(
+                    f"callbacks entries are skorch callbacks or (name, callback) tuples; got "
+                    f"{entry!r}."
+                )
+            if named and entry[0] in taken:
+                raise ValueError(
+                    f"The callback name {entry[0]!r} is taken by one of skae's own callbacks "
+                    f"in this fit ({', '.join(taken)}): name yours otherwise."
+                )
+            callbacks.append(callback)
+        return callbacks
 
     def _extra_callbacks(self):
         """Callbacks a subclass adds to every fit."""
@@ -276,10 +292,13 @@ class TorchEstimator(BaseEstimator):
         """``weight_decay`` and ``momentum`` as skorch ``optimizer__`` parameters."""
         params = {"optimizer__weight_decay": _plain(self.weight_decay)} if self.weight_decay else {}
         if self.momentum:
-            if self.optimizer == "adam":
+            optimizer = OPTIMIZERS.get(self.optimizer, self.optimizer)
+            if "momentum" not in inspect.signature(optimizer).parameters:
+                name = getattr(optimizer, "__name__", repr(optimizer))
                 raise ValueError(
-                    "momentum applies to optimizer='sgd' (or an optimizer class that takes "
-                    "it); Adam's momentum is its betas. Set momentum=0.0 or optimizer='sgd'."
+                    f"momentum applies to optimizer='sgd' (or an optimizer class that takes "
+                    f"it), not to {name}; Adam's momentum is its betas. Set momentum=0.0 or "
+                    "optimizer='sgd'."
                 )
             params["optimizer__momentum"] = _plain(self.momentum)
         return params
@@ -340,11 +359,45 @@ class TorchEstimator(BaseEstimator):
         ``image_shape=None`` as the shape it resolved to (``image_shape_``)."""
         if name == "image_shape" and value is None:
             return getattr(self, "image_shape_", None)
+        if name == "device":  # "cpu:0", torch.device("cpu") and "cpu" are one device
+            try:
+                device = torch.device(value)
+            except (RuntimeError, TypeError):
+                return value  # the device check names the error
+            return "cpu" if device.type == "cpu" else str(device)
         return tuple(value) if isinstance(value, (list, tuple, np.ndarray)) else value
 
     def _group_lrs(self):
         """The learning rate of each of the optimizer's parameter groups."""
         return [self.lr]
+
+    @contextmanager
+    def _unchanged_on_error(self, partial):
+        """A fit that raises leaves the estimator as it was: no new ``classes_`` over the old
+        network, no ``classes_`` without a network; a fit going on from ``net_`` gets its
+        weights, optimizer state and history back. Not on Ctrl-C, which keeps the best
+        epoch (``_fit_net``); parameters ``set_params`` put back stay put back."""
+        params = self.get_params(deep=False)
+        fitted = {k: v for k, v in vars(self).items() if k not in params}
+        net = self.net_ if self._continues(partial) else None
+        saved = None
+        if net is not None:
+            saved = (
+                {k: v.detach().clone() for k, v in net.module_.state_dict().items()},
+                copy.deepcopy(net.optimizer_.state_dict()),
+                len(net.history),
+            )
+        try:
+            yield
+        except Exception:
+            for key in [k for k in vars(self) if k not in params]:
+                delattr(self, key)
+            vars(self).update(fitted)
+            if saved is not None:
+                net.module_.load_state_dict(saved[0])
+                net.optimizer_.load_state_dict(saved[1])
+                del net.history[saved[2] :]
+            raise
 
     def _continues(self, partial):
         """Whether this fit goes on training ``net_`` (``partial_fit``, ``warm_start``)."""
@@ -430,6 +483,12 @@ class TorchEstimator(BaseEstimator):
             f"{name}'s weights are NaN or infinite: training diverged{when}. Lower lr (now "
             f"{self.lr:g}) or clip gradients (clip_grad_norm), and fit again."
         )
+
+
+def _is_callback(value):
+    """A skorch callback, its class, or ``None`` (skorch's way to turn a named one off)."""
+    is_class = isinstance(value, type) and issubclass(value, Callback)
+    return value is None or is_class or isinstance(value, Callback)
 
 
 def _copies(callbacks):

@@ -21,6 +21,7 @@ from ._base import (
 )
 from ._checks import check_sizes
 from ._modules import MLPHead, SmallCNN
+from ._skorch import ClassifierNet
 
 _SHARED_PARAMS_DOC = """
     lr : float, default={lr}
@@ -125,18 +126,19 @@ class NeuralClassifier(ClassifierMixin, TorchEstimator):
         return self._train(X, y, partial=True, classes=classes)
 
     def _train(self, X, y, partial, classes=None):
-        epochs = 1 if partial else None
-        if not self._continues(partial):
-            X, y, net = self._prepare_fit(X, y, classes)
-            return self._fit_net(net, as_tensor(X), y, epochs=epochs)
-        if classes is not None and not np.array_equal(np.unique(classes), self.classes_):
-            raise ValueError(
-                f"classes={np.unique(classes).tolist()} differs from the classes of the first "
-                f"fit, {self.classes_.tolist()}: a trained network keeps its output layer; "
-                "fit from scratch (warm_start=False) to train on other classes."
-            )
-        X, y = self._validate(X, y)
-        return self._fit_net(self.net_, as_tensor(X), self._encode(y), epochs=epochs)
+        with self._unchanged_on_error(partial):
+            epochs = 1 if partial else None
+            if not self._continues(partial):
+                X, y, net = self._prepare_fit(X, y, classes)
+                return self._fit_net(net, as_tensor(X), y, epochs=epochs)
+            if classes is not None and not np.array_equal(np.unique(classes), self.classes_):
+                raise ValueError(
+                    f"classes={np.unique(classes).tolist()} differs from the classes of the "
+                    f"first fit, {self.classes_.tolist()}: a trained network keeps its output "
+                    "layer; fit from scratch (warm_start=False) to train on other classes."
+                )
+            X, y = self._validate(X, y)
+            return self._fit_net(self.net_, as_tensor(X), self._encode(y), epochs=epochs)
 
     def _prepare_fit(self, X, y, classes=None):
         """Validated ``X``, encoded labels and the unfitted net; sets ``classes_``."""
@@ -150,6 +152,7 @@ class NeuralClassifier(ClassifierMixin, TorchEstimator):
             )
         net = self._net(
             self._module_class(),
+            net_class=ClassifierNet,
             criterion=torch.nn.CrossEntropyLoss,  # softmax is applied once, inside the loss
             clip_grad_norm=self.clip_grad_norm,
             **self._module_params(X.shape[1], len(self.classes_)),
@@ -160,10 +163,15 @@ class NeuralClassifier(ClassifierMixin, TorchEstimator):
         """Labels as int64 class indices into ``classes_``; unknown labels are an error."""
         unknown = np.setdiff1d(y, self.classes_)
         if len(unknown):
+            why = (
+                "A trained network keeps the classes of its first fit: pass every class to "
+                "the first partial_fit (classes=), or fit from scratch."
+                if hasattr(self, "net_")
+                else "Pass classes= that hold every label of y."
+            )
             raise ValueError(
                 f"y contains labels not in classes_ {self.classes_.tolist()}: "
-                f"{unknown[:5].tolist()}. A trained network keeps the classes of its first fit: "
-                "pass every class to the first partial_fit (classes=), or fit from scratch."
+                f"{unknown[:5].tolist()}. {why}"
             )
         return torch.from_numpy(np.searchsorted(self.classes_, y).astype(np.int64))
 

@@ -185,7 +185,10 @@ default=None
         ae = self._pretrained()
         if ae is None:  # the architecture only: an untrained network of the right shape
             ae = clone(self._architecture())
-            ae.set_params(max_epochs=0, device="cpu", callbacks=None, image_shape=self.image_shape_)
+            ae.set_params(  # a fixed seed: shapes only, and the global RNGs stay untouched
+                max_epochs=0, device="cpu", callbacks=None, image_shape=self.image_shape_,
+                random_state=0,
+            )  # fmt: skip
             ae.fit(np.zeros((1, n_features), np.float32))
         param_groups = [("encoder.*", {"lr": float(self._group_lrs()[0])})]  # head: the rest
         return {

@@ -23,7 +23,7 @@ from ._checks import (
 )
 from ._classifiers import NeuralClassifier
 from ._ladder_modules import CONV_DEPTH, LadderNetwork
-from ._skorch import SkaeNet, _dataset_tensors
+from ._skorch import ClassifierNet, _dataset_tensors
 
 ARCHITECTURES = ("fc", "conv")
 UNLABELED = -1  # scikit-learn's semi-supervised marker
@@ -114,7 +114,7 @@ class LinearLRDecay(Callback):
             group["lr"] = float(net.lr * factor)  # a Python float: safe files refuse NumPy's
 
 
-class LadderNet(SkaeNet):
+class LadderNet(ClassifierNet):
     """skorch net of the ladder network: mixed batches, and the loss of Rasmus et al.
 
     Training loss: the cross-entropy of the corrupted pass on the labeled rows plus the

@@ -231,6 +231,14 @@ class FractionSplit(ValidSplit):
         return super().__call__(dataset, y, groups)
 
 
+class ClassifierNet(SkaeNet):
+    """A classifier's net: ``predict`` gives class indices, as scikit-learn's metrics and
+    skorch's ``EpochScoring("accuracy")`` expect (the module gives logits)."""
+
+    def predict(self, X):
+        return self.predict_proba(X).argmax(axis=1)
+
+
 class KeepBestOnInterrupt(Callback):
     """On Ctrl-C, restore the weights of the best finished epoch instead of half-trained ones.
 
@@ -241,9 +249,12 @@ class KeepBestOnInterrupt(Callback):
 
     def on_train_begin(self, net, **kwargs):
         self.best_loss_, self.best_epoch_, self.best_weights_ = np.inf, None, None
+        finished = [epoch for epoch in net.history if "train_loss" in epoch]
+        if finished:  # a warm fit or partial_fit: the weights it starts from are a candidate
+            self.on_epoch_end(net, epoch=finished[-1])
 
-    def on_epoch_end(self, net, **kwargs):
-        last = net.history[-1]
+    def on_epoch_end(self, net, epoch=None, **kwargs):
+        last = net.history[-1] if epoch is None else epoch
         loss = last.get("valid_loss", last["train_loss"])
         if loss < self.best_loss_:
             self.best_loss_, self.best_epoch_ = loss, last["epoch"]

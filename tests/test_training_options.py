@@ -300,7 +300,7 @@ def test_warm_start_applies_a_new_validation_split_and_encoder_schedule(fitted_a
         (ConvAETransformer(channels=(4, 2)), {"latent_dim": 3}),
         (ConvAETransformer(channels=(4, 2)), {"image_shape": (1, 784, 1)}),
         (ConvAETransformer(channels=(4, 2)), {"optimizer": "sgd"}),
-        (ConvAETransformer(channels=(4, 2)), {"device": "cpu:0"}),
+        (ConvAETransformer(channels=(4, 2)), {"device": "meta"}),
         (VAETransformer(latent_dim=2, channels=(4, 4, 4)), {"dropout": 0.5}),
         (SoftmaxClassifier(), {"hidden_units": (4,)}),
         (CNNClassifier(), {"channels": (2, 2)}),
@@ -332,6 +332,8 @@ def test_warm_start_refuses_to_change_the_network(estimator, change):
         (CNNClassifier(image_shape=None, channels=(2, 2)), {"image_shape": (1, 28, 28)}),
         (CNNClassifier(image_shape=(1, 28, 28), channels=(2, 2)), {"image_shape": None}),
         (ConvAETransformer(image_shape=None, channels=(4, 2)), {"image_shape": [1, 28, 28]}),
+        (SoftmaxClassifier(), {"device": "cpu:0"}),
+        (SoftmaxClassifier(), {"device": torch.device("cpu")}),
     ],
     ids=lambda v: "-".join(f"{k}={v[k]}" for k in v) if isinstance(v, dict) else type(v).__name__,
 )
@@ -381,3 +383,105 @@ def test_an_optuna_pruning_callback_reports_to_the_callers_trial():
     model.fit(X, y)
     assert sorted(study.trials[0].intermediate_values) == [0, 1, 2]  # one report an epoch
     assert model.callbacks[0] is callback  # the parameter is left as set
+
+
+class FailAt(Callback):
+    """Raises ``error`` (an error, or a Ctrl-C) after the first batch of the given epoch."""
+
+    def __init__(self, epoch, error=RuntimeError):
+        self.epoch, self.error = epoch, error
+
+    def on_batch_end(self, net, **kwargs):
+        if len(net.history) == self.epoch:
+            raise self.error("out of memory")
+
+
+FAILING_REFITS = {
+    "softmax": (SoftmaxClassifier(max_epochs=2, random_state=0), Y),
+    "cnn": (CNNClassifier(channels=(2, 2), max_epochs=1, random_state=0), Y),
+    "autoencoder": (ConvAETransformer(channels=(4, 2), max_epochs=1, random_state=0), None),
+}
+
+
+@pytest.mark.parametrize("name", FAILING_REFITS)
+def test_a_failed_fit_leaves_the_estimator_as_it_was(name):
+    """A refit on other classes that failed its checks kept the old network with the new
+    ``classes_``: predictions named the new classes, silently."""
+    estimator, y = FAILING_REFITS[name]
+    model = clone(estimator).fit(X, y)
+    before = model.predict(X) if y is not None else model.transform(X)
+    state = {k: v for k, v in vars(model).items() if k.endswith("_")}
+    other_y = None if y is None else np.where(Y == 1, "b", "a")
+    with pytest.raises(ValueError, match="patience"):
+        model.set_params(patience=2).fit(X[:50], other_y if y is None else other_y[:50])
+    assert {k: v for k, v in vars(model).items() if k.endswith("_")}.keys() == state.keys()
+    after = model.predict(X) if y is not None else model.transform(X)
+    np.testing.assert_array_equal(after, before)
+    with pytest.raises(ValueError, match="patience"):  # a first fit: still unfitted
+        clone(model).fit(X, y)
+    unfitted = clone(model)
+    with pytest.raises(ValueError):
+        unfitted.fit(X, y)
+    assert not [k for k in vars(unfitted) if k.endswith("_")]
+
+
+@pytest.mark.parametrize("name", FAILING_REFITS)
+def test_a_warm_fit_failing_in_training_gives_back_the_weights_and_history(name):
+    estimator, y = FAILING_REFITS[name]
+    model = clone(estimator).set_params(warm_start=True).fit(X, y)
+    weights = {k: v.clone() for k, v in model.net_.module_.state_dict().items()}
+    n_history, curve = len(model.net_.history), list(model.loss_curve_)
+    with pytest.raises(RuntimeError, match="out of memory"):
+        model.set_params(max_epochs=3, callbacks=[FailAt(model.n_epochs_ + 2)]).fit(X, y)
+    for key, value in model.net_.module_.state_dict().items():
+        torch.testing.assert_close(value, weights[key])
+    assert len(model.net_.history) == n_history and model.loss_curve_ == curve
+
+
+def test_ctrl_c_in_a_partial_fit_keeps_the_weights_it_started_from():
+    """Each call reset "the best so far": a Ctrl-C in a one-epoch call kept half-trained
+    weights and said no epoch had finished."""
+    model = SoftmaxClassifier(random_state=0).partial_fit(X, Y).partial_fit(X, Y)
+    weights = {k: v.clone() for k, v in model.net_.module_.state_dict().items()}
+    model.set_params(callbacks=[FailAt(3, KeyboardInterrupt)])
+    with pytest.warns(UserWarning, match="keeps the weights of epoch 2"):
+        with pytest.raises(KeyboardInterrupt):
+            model.partial_fit(X, Y)
+    for key, value in model.net_.module_.state_dict().items():
+        torch.testing.assert_close(value, weights[key])
+
+
+def test_encoder_classifier_leaves_the_global_rngs_alone():
+    np.random.seed(5)
+    expected = np.random.rand()
+    np.random.seed(5)
+    autoencoder = ConvAETransformer(channels=(4, 2))  # unfitted, random_state=None
+    EncoderClassifier(autoencoder, max_epochs=1, random_state=0).fit(X, Y)
+    assert np.random.rand() == expected
+
+
+@pytest.mark.parametrize(
+    "estimator",
+    [SoftmaxClassifier(), CNNClassifier(channels=(2, 2)), EncoderClassifier()],
+    ids=lambda e: type(e).__name__,
+)
+def test_epoch_scoring_accuracy_scores_class_predictions(estimator):
+    scoring = EpochScoring("accuracy", on_train=True, name="train_acc", use_caching=False)
+    model = clone(estimator).set_params(max_epochs=1, callbacks=[scoring], random_state=0)
+    model.fit(X, Y)
+    assert model.net_.history[-1, "train_acc"] == pytest.approx(model.score(X, Y))
+
+
+def test_malformed_or_colliding_callbacks_and_momentum_are_clear_errors():
+    for callbacks, message in [
+        ([("x",)], "skorch callbacks or \\(name, callback\\) tuples"),
+        (["progress_bar"], "got 'progress_bar'"),
+        ([("early_stopping", EarlyStopping())], "'early_stopping' is taken by one of skae"),
+    ]:
+        model = SoftmaxClassifier(callbacks=callbacks, patience=2, validation_fraction=0.2)
+        with pytest.raises(ValueError, match=message):
+            model.fit(X, Y)
+    named = SoftmaxClassifier(max_epochs=1, callbacks=[("early_stopping", EarlyStopping())])
+    named.set_params(validation_fraction=0.2).fit(X, Y)  # no patience: the name is free
+    with pytest.raises(ValueError, match="not to Adam"):
+        SoftmaxClassifier(optimizer=torch.optim.Adam, momentum=0.9).fit(X, Y)
