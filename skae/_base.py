@@ -373,30 +373,22 @@ class TorchEstimator(BaseEstimator):
 
     @contextmanager
     def _unchanged_on_error(self, partial):
-        """A fit that raises leaves the estimator as it was: no new ``classes_`` over the old
-        network, no ``classes_`` without a network; a fit going on from ``net_`` gets its
-        weights, optimizer state and history back. Not on Ctrl-C, which keeps the best
-        epoch (``_fit_net``); parameters ``set_params`` put back stay put back."""
-        params = self.get_params(deep=False)
-        fitted = {k: v for k, v in vars(self).items() if k not in params}
+        """As :func:`unchanged_on_error`; a fit going on from ``net_`` also gets its weights,
+        optimizer state and history back."""
         net = self.net_ if self._continues(partial) else None
-        saved = None
-        if net is not None:
-            saved = (
-                {k: v.detach().clone() for k, v in net.module_.state_dict().items()},
-                copy.deepcopy(net.optimizer_.state_dict()),
-                len(net.history),
-            )
+        if net is None:
+            with unchanged_on_error(self):
+                yield
+            return
+        weights = {k: v.detach().clone() for k, v in net.module_.state_dict().items()}
+        optimizer, n_epochs = copy.deepcopy(net.optimizer_.state_dict()), len(net.history)
         try:
-            yield
+            with unchanged_on_error(self):
+                yield
         except Exception:
-            for key in [k for k in vars(self) if k not in params]:
-                delattr(self, key)
-            vars(self).update(fitted)
-            if saved is not None:
-                net.module_.load_state_dict(saved[0])
-                net.optimizer_.load_state_dict(saved[1])
-                del net.history[saved[2] :]
+            net.module_.load_state_dict(weights)
+            net.optimizer_.load_state_dict(optimizer)
+            del net.history[n_epochs:]
             raise
 
     def _continues(self, partial):
@@ -483,6 +475,22 @@ class TorchEstimator(BaseEstimator):
             f"{name}'s weights are NaN or infinite: training diverged{when}. Lower lr (now "
             f"{self.lr:g}) or clip gradients (clip_grad_norm), and fit again."
         )
+
+
+@contextmanager
+def unchanged_on_error(estimator):
+    """A fit that raises leaves ``estimator``'s fitted attributes as they were: no new
+    ``classes_`` over an old model, no ``classes_`` without a model. Not on Ctrl-C (a
+    ``BaseException``), which keeps the best epoch; parameters a fit put back stay so."""
+    params = estimator.get_params(deep=False)
+    fitted = {k: v for k, v in vars(estimator).items() if k not in params}
+    try:
+        yield
+    except Exception:
+        for key in [k for k in vars(estimator) if k not in params]:
+            delattr(estimator, key)
+        vars(estimator).update(fitted)
+        raise
 
 
 def _is_callback(value):

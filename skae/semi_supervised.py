@@ -21,6 +21,7 @@ from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from skae._base import unchanged_on_error
 from skae._checks import (
     LabeledScoreMixin,
     check_semi_supervised_targets,
@@ -135,6 +136,10 @@ class GraphClassifier(LabeledScoreMixin, ClassifierMixin, BaseEstimator):
         -------
         self : GraphClassifier
         """
+        with unchanged_on_error(self):
+            return self._fit(X, y)
+
+    def _fit(self, X, y):
         gl = _import_graphlearning()
         X, y = validate_data(self, flatten_images(self, X, None)[0], y, dtype=np.float64)
         labeled = np.flatnonzero(check_semi_supervised_targets(y))
@@ -387,6 +392,10 @@ class PseudoLabelClassifier(LabeledScoreMixin, MetaEstimatorMixin, ClassifierMix
         -------
         self : PseudoLabelClassifier
         """
+        with unchanged_on_error(self):
+            return self._fit(X, y)
+
+    def _fit(self, X, y):
         X, y = self._validate(X, y, reset=True)
         check_semi_supervised_targets(y)
         if self.relabeler is not None and not hasattr(self.classifier, "transform"):

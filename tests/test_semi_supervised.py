@@ -195,3 +195,23 @@ def test_score_counts_the_labeled_samples_only(model):
     assert model.score(X, partial, sample_weight=weights) == weighted
     with pytest.raises(ValueError, match="y holds only -1"):
         model.score(X, np.full(60, -1))
+
+
+def test_a_failed_refit_leaves_the_classifier_as_it_was():
+    """A refit of one class set classes_ before refusing: the old scores were then read
+    with the new classes."""
+    rng = np.random.default_rng(0)
+    X = rng.random((60, 5))
+    y = np.full(60, -1)
+    y[:6] = [0, 1, 2, 0, 1, 2]
+    for model in (
+        GraphClassifier(n_neighbors=5),
+        PseudoLabelClassifier(GraphClassifier(n_neighbors=5), SoftmaxClassifier(max_epochs=1)),
+    ):
+        model.fit(X, y)
+        before = model.predict(X)
+        one_class = np.where(y == -1, -1, 7)
+        with pytest.raises(ValueError, match="at least 2 classes"):
+            model.fit(X, one_class)
+        np.testing.assert_array_equal(model.classes_, [0, 1, 2])
+        np.testing.assert_array_equal(model.predict(X), before)
