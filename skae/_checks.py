@@ -47,7 +47,7 @@ def check_semi_supervised_targets(y, classes=None):
         )
     if classes is not None and any(c == -1 or _is_string_minus_one(c) for c in np.ravel(classes)):
         raise ValueError(
-            f"classes={list(np.ravel(classes))!r} holds -1, the marker of unlabeled samples, "
+            f"classes={np.ravel(classes).tolist()!r} holds -1, the marker of unlabeled samples, "
             "which cannot be a class; pass the classes of the labeled samples only."
         )
     labeled = y != -1

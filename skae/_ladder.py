@@ -91,13 +91,14 @@ class LinearLRDecay(Callback):
     The paper trains at ``lr`` for the first ``lr_decay_start`` of the training (2/3: 100 of
     150 epochs), then lowers it linearly to 0 (per epoch there, per step here, so that short
     fits anneal too). Reads the net's ``lr_decay_start``; ``1.0`` leaves the learning rate
-    to the user's schedulers (``LRScheduler`` callbacks) after setting it to ``lr`` at the
-    start of each fit (a warm fit starts again from ``lr``, not from the last fit's 0).
+    to the user's schedulers (``LRScheduler`` callbacks). Without one, each fit starts at
+    ``lr`` (a warm fit or ``partial_fit`` not from the last fit's 0).
     """
 
     def on_train_begin(self, net, **kwargs):
         self.step_ = 0
-        self._set_lr(net, 1.0)
+        if not any(isinstance(callback, LRScheduler) for _, callback in net.callbacks_):
+            self._set_lr(net, 1.0)
 
     def on_batch_begin(self, net, training=False, **kwargs):
         if not training:

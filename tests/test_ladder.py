@@ -11,6 +11,7 @@ from sklearn.utils._param_validation import InvalidParameterError
 from skorch.callbacks import Callback
 from skorch.dataset import Dataset
 
+from skae import SoftmaxClassifier
 from skae._ladder import MixedBatchLoader
 from skae.datasets import load_dataset
 from skae.semi_supervised import LadderClassifier
@@ -164,6 +165,26 @@ def test_a_users_lr_scheduler_is_not_overridden():
     assert first_lrs(model.fit(X_TINY, Y_TINY)) == pytest.approx([0.01, 0.001, 0.0001])
     with pytest.raises(ValueError, match="set lr_decay_start=1.0"):
         tiny(callbacks=[("schedule", schedule)]).fit(X_TINY, Y_TINY)
+
+
+def test_a_users_lr_scheduler_steps_across_partial_fits_as_elsewhere():
+    """The ladder set the rate back to lr at every call: each trained at lr x gamma."""
+    from skorch.callbacks import LRScheduler
+    from torch.optim.lr_scheduler import StepLR
+
+    def rates(model, y):
+        seen = []
+        for _ in range(3):
+            model.partial_fit(X_TINY, y, classes=[0, 1, 2])
+            seen.append(model.net_.optimizer_.param_groups[0]["lr"])
+        return seen
+
+    schedule = LRScheduler(policy=StepLR, step_size=1, gamma=0.5)
+    ladder = tiny(lr=0.01, lr_decay_start=1.0, callbacks=[schedule])
+    softmax = SoftmaxClassifier(lr=0.01, callbacks=[schedule], random_state=0)
+    expected = rates(softmax, np.where(Y_TINY == -1, 0, Y_TINY))
+    assert rates(ladder, Y_TINY) == pytest.approx(expected)
+    assert expected[-1] < expected[0]
 
 
 def test_a_warm_fit_starts_again_from_lr():
