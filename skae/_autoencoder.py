@@ -422,8 +422,12 @@ class ConvAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Torch
         -------
         X : ndarray of shape (steps, n_features), dtype float32
         """
-        ends = self.transform(np.vstack([np.ravel(x_start), np.ravel(x_end)]))
-        ends = np.asarray(ends)  # set_output(transform="pandas") gives a DataFrame
+        ends = np.vstack([np.ravel(x_start), np.ravel(x_end)])
+        if hasattr(self, "feature_names_in_"):  # fitted on a DataFrame: rows of its columns
+            import pandas as pd  # there, since a DataFrame was given
+
+            ends = pd.DataFrame(ends, columns=self.feature_names_in_)
+        ends = np.asarray(self.transform(ends))  # set_output(transform="pandas"): a DataFrame
         weights = np.linspace(0.0, 1.0, steps, dtype=np.float32)[:, None]
         return self.inverse_transform((1 - weights) * ends[0] + weights * ends[1])
 

@@ -200,7 +200,8 @@ def plot_learning_curves(
                 list(paper), list(paper.values()), "x", color=color, markersize=8, clip_on=False
             )
     ax.set(xlabel="labeled training images", ylabel="test accuracy (%)", xscale="log")
-    ax.set_xlim(low, high)
+    if low < high:  # one size: matplotlib's own margin
+        ax.set_xlim(low, high)
     ax.set_xticks(_log_ticks(ran, reported_sizes))
     ax.xaxis.set_minor_locator(NullLocator())
     ax.xaxis.set_major_formatter(ScalarFormatter())

@@ -5,6 +5,7 @@ import csv
 import json
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 import matplotlib
@@ -289,6 +290,13 @@ def test_image_plots_take_image_shaped_x_and_check_n_images():
         plot_noise_examples(X[0])
     fig = plot_interpolation(ae.set_output(transform="pandas"), X[0], X[1], steps=3)
     assert fig.axes[0].get_ylabel() == "x_start → x_end"
+    pd = pytest.importorskip("pandas")
+    frame = pd.DataFrame(X, columns=[f"pixel{i}" for i in range(64)])
+    ae.fit(frame)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # "X does not have valid feature names" was raised
+        images = ae.interpolate(frame.iloc[0], frame.iloc[1], steps=3)
+    np.testing.assert_allclose(images[0], ae.reconstruct(frame.iloc[:1])[0], atol=1e-6)
 
 
 def test_ae_losses_after_a_warm_fit_that_turned_validation_on():
