@@ -40,6 +40,7 @@ from ._skorch import (  # SkaeNet, InMemoryLoader, KeepBestOnInterrupt: here too
 )
 
 DOCS_URL = "https://skae.readthedocs.io/en/latest/"  # also in pyproject.toml's [project.urls]
+SEMI_SUPERVISED_DOC_LINK = DOCS_URL + "generated/skae.semi_supervised.{estimator_name}.html"
 OPTIMIZERS = {"adam": torch.optim.Adam, "sgd": torch.optim.SGD}
 INFERENCE_BATCH_SIZE = 1024  # bounds peak memory of transform/predict on 60 000 images
 

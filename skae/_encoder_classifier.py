@@ -30,8 +30,11 @@ class EncoderClassifier(NeuralClassifier):
     pretrained weights, not parameters to fit), so ``GridSearchCV`` and ``learning_curve``
     start every fit from the pretrained encoder; ``FrozenEstimator(autoencoder)`` is accepted
     too. Its nested parameters (``autoencoder__lr``...) cannot be set: they are those it was
-    trained with (``ValueError``); search over ``autoencoder`` itself instead. An unfitted
-    autoencoder is cloned like any parameter.
+    trained with (``ValueError``); search over ``autoencoder`` itself instead, with each
+    pretrained one in a ``FrozenEstimator``: ``{{"autoencoder": [FrozenEstimator(ae_1),
+    FrozenEstimator(ae_2)]}}``. A search clones its values, and a bare fitted autoencoder
+    cloned is unfitted: its candidates would train from scratch. An unfitted autoencoder is
+    cloned like any parameter.
 
     ``X`` holds flattened images, or images of shape ``(n, H, W)`` / ``(n, C, H, W)``
     checked against the autoencoder's ``image_shape`` (kept as ``image_shape_``).
@@ -137,7 +140,9 @@ default=None
             raise ValueError(
                 f"{', '.join(nested)}: the autoencoder is pretrained, so its parameters are "
                 "those it was trained with (and clones share it). To compare autoencoders, "
-                "pretrain each and search over autoencoder=[ae_1, ae_2, ...]."
+                "pretrain each and search over autoencoder=[FrozenEstimator(ae_1), "
+                "FrozenEstimator(ae_2), ...] (scikit-learn clones search values, which would "
+                "unfit bare ones)."
             )
         return super().set_params(**params)
 
@@ -154,8 +159,28 @@ default=None
     def _input_image_shape(self, reset):
         if not reset:
             return super()._input_image_shape(reset)
+        self._check_frozen()
         ae = self._pretrained()
         return ae.image_shape_ if ae is not None else self._architecture().image_shape
+
+    def _check_frozen(self):
+        """A ``FrozenEstimator`` holds a pretrained autoencoder: anything else is an error."""
+        if not isinstance(self.autoencoder, FrozenEstimator):
+            return
+        inner = self.autoencoder.estimator
+        if not isinstance(inner, ConvAETransformer):
+            raise ValueError(
+                f"autoencoder=FrozenEstimator({type(inner).__name__}(...)): EncoderClassifier "
+                "fine-tunes the encoder of a ConvAETransformer or VAETransformer. For features "
+                "of another transformer, use Pipeline([(..., FrozenEstimator(...)), "
+                "(..., SoftmaxClassifier())])."
+            )
+        if not hasattr(inner, "net_"):
+            raise ValueError(
+                "autoencoder=FrozenEstimator of an unfitted autoencoder: pretrain it first "
+                "(fit), or pass the unfitted autoencoder itself to train its network from "
+                "scratch."
+            )
 
     def _architecture(self):
         """The autoencoder whose network is fine-tuned (``None``: ``ConvAETransformer()``)."""

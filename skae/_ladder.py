@@ -14,7 +14,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from skorch.callbacks import Callback, LRScheduler
 from skorch.utils import to_tensor
 
-from ._base import TorchEstimator, document_training_options
+from ._base import SEMI_SUPERVISED_DOC_LINK, TorchEstimator, document_training_options
 from ._checks import (
     LabeledScoreMixin,
     check_device,
@@ -316,6 +316,7 @@ class LadderClassifier(LabeledScoreMixin, NeuralClassifier):
     (3, 2)
     """
 
+    _doc_link_template = SEMI_SUPERVISED_DOC_LINK  # documented in skae.semi_supervised
     _expects_pixels = True
     _fixed_when_warm = (*TorchEstimator._fixed_when_warm, "architecture")
     _parameter_constraints = {

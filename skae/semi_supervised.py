@@ -15,13 +15,15 @@ import numpy as np
 from scipy import sparse
 from scipy.sparse.csgraph import connected_components, dijkstra
 from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, _fit_context, clone
+from sklearn.metrics import get_scorer
 from sklearn.neighbors import NearestNeighbors
 from sklearn.pipeline import Pipeline
+from sklearn.utils import _safe_indexing
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from skae._base import unchanged_on_error
+from skae._base import SEMI_SUPERVISED_DOC_LINK, unchanged_on_error
 from skae._checks import (
     LabeledScoreMixin,
     check_semi_supervised_targets,
@@ -30,7 +32,7 @@ from skae._checks import (
 )
 from skae._ladder import LadderClassifier
 
-__all__ = ["GraphClassifier", "LadderClassifier", "PseudoLabelClassifier"]
+__all__ = ["GraphClassifier", "LadderClassifier", "PseudoLabelClassifier", "labeled_scorer"]
 
 METHODS = ("laplace", "poisson")
 SOLVERS = ("random_walk", "conjugate_gradient")  # graphlearning: "gradient_descent", the same
@@ -108,6 +110,9 @@ class GraphClassifier(LabeledScoreMixin, ClassifierMixin, BaseEstimator):
     >>> (clf.transduction_ == np.repeat([0, 1], 50)).mean()
     np.float64(1.0)
     """
+
+    _doc_link_module = "skae"
+    _doc_link_template = SEMI_SUPERVISED_DOC_LINK
 
     _parameter_constraints = {
         "method": [StrOptions(set(METHODS))],
@@ -356,6 +361,9 @@ class PseudoLabelClassifier(LabeledScoreMixin, MetaEstimatorMixin, ClassifierMix
     array([0, 1])
     """
 
+    _doc_link_module = "skae"
+    _doc_link_template = SEMI_SUPERVISED_DOC_LINK
+
     _parameter_constraints = {
         "labeler": [HasMethods(["fit"])],
         "classifier": [HasMethods(["fit", "predict"])],
@@ -453,6 +461,62 @@ class PseudoLabelClassifier(LabeledScoreMixin, MetaEstimatorMixin, ClassifierMix
         check_is_fitted(self)
         proba = self.classifier_.predict_proba(self._validate(X))
         return _check_finite(proba, f"{type(self.classifier_).__name__}'s probabilities")
+
+
+def labeled_scorer(scoring="accuracy"):
+    """A scorer of the labeled samples only (``y != -1``), for semi-supervised ``y``.
+
+    scikit-learn's scorers compare the predictions with every entry of ``y``, so each -1
+    (no label) counts as a wrong prediction: ``scoring="accuracy"`` in ``GridSearchCV`` or
+    ``cross_validate`` on semi-supervised ``y`` would rank candidates by their unlabeled
+    samples. The semi-supervised classifiers' own ``score`` (``scoring=None``) already counts
+    labeled samples only; this gives any other metric the same treatment.
+
+    Parameters
+    ----------
+    scoring : str or callable, default="accuracy"
+        A scikit-learn scorer name (``"f1_macro"``, ``"neg_log_loss"``...) or a scorer
+        ``(estimator, X, y) -> float``.
+
+    Returns
+    -------
+    scorer : callable
+        ``scorer(estimator, X, y)``: ``scoring`` on the rows of ``X`` whose ``y`` is not -1.
+
+    Raises
+    ------
+    ValueError
+        When called on a ``y`` that holds only -1, or an unknown ``scoring`` name.
+
+    Notes
+    -----
+    ``cross_val_predict(..., method="predict_proba")`` encodes ``y`` before fitting, so
+    the -1 becomes a class the classifier learns: use ``method="predict"`` on
+    semi-supervised ``y``, or fit on each split yourself.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.metrics import get_scorer
+    >>> from skae.semi_supervised import GraphClassifier, labeled_scorer
+    >>> X = np.r_[np.zeros((20, 2)), np.ones((20, 2))] + np.arange(40)[:, None] / 400
+    >>> y = np.full(40, -1)
+    >>> y[[0, 1, 20, 21]] = [0, 0, 1, 1]
+    >>> clf = GraphClassifier(n_neighbors=5).fit(X, y)
+    >>> round(get_scorer("f1_macro")(clf, X, y), 2)  # each -1 a wrong prediction
+    0.12
+    >>> labeled_scorer("f1_macro")(clf, X, y)
+    1.0
+    """
+    scorer = get_scorer(scoring)
+
+    def score(estimator, X, y, **kwargs):
+        labeled = np.flatnonzero(check_semi_supervised_targets(y))
+        if not len(labeled):
+            raise ValueError("The scorer needs labeled samples: y holds only -1 (unlabeled).")
+        return scorer(estimator, _safe_indexing(X, labeled), _safe_indexing(y, labeled), **kwargs)
+
+    return score
 
 
 def _check_finite(values, what):

@@ -130,3 +130,42 @@ def test_choose_the_pretrained_encoder_by_downstream_accuracy(fitted_ae, data):
     scores = search.cv_results_["mean_test_score"]
     assert len(scores) == 2 and search.best_params_["encoder"] is candidates[int(scores.argmax())]
     assert search.best_estimator_.named_steps["encoder"].estimator in (untrained, fitted_ae)
+
+
+def test_a_search_over_frozen_pretrained_autoencoders_starts_from_each(data):
+    """The documented search: bare fitted autoencoders would be cloned unfitted by the
+    search, and every candidate trained from scratch."""
+    X, y = data[0][:60], data[1][:60]
+    pretrained = [
+        ConvAETransformer(channels=(4, 2), max_epochs=1, random_state=seed).fit(X)
+        for seed in (0, 1)
+    ]
+    started = []
+    original = EncoderClassifier._module_params
+
+    def record(self, *args):
+        started.append(self._pretrained())
+        return original(self, *args)
+
+    search = GridSearchCV(
+        EncoderClassifier(max_epochs=1, random_state=0),
+        {"autoencoder": [FrozenEstimator(ae) for ae in pretrained]},
+        cv=2,
+    )
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(EncoderClassifier, "_module_params", record)
+        search.fit(X, y)
+    assert len(started) == 5 and all(ae is not None for ae in started)
+    assert {id(ae) for ae in started} == {id(ae) for ae in pretrained}
+
+
+def test_a_frozen_estimator_must_hold_a_pretrained_autoencoder(data):
+    from sklearn.decomposition import PCA
+
+    X, y = data[0][:20], data[1][:20]
+    for frozen, message in [
+        (FrozenEstimator(PCA(2).fit(X)), r"FrozenEstimator\(PCA\(\.\.\.\)\)"),
+        (FrozenEstimator(ConvAETransformer()), "unfitted autoencoder: pretrain it first"),
+    ]:
+        with pytest.raises(ValueError, match=message):
+            EncoderClassifier(frozen, max_epochs=1).fit(X, y)

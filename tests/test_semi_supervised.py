@@ -215,3 +215,32 @@ def test_a_failed_refit_leaves_the_classifier_as_it_was():
             model.fit(X, one_class)
         np.testing.assert_array_equal(model.classes_, [0, 1, 2])
         np.testing.assert_array_equal(model.predict(X), before)
+
+
+def test_labeled_scorer_scores_what_score_scores():
+    """scikit-learn's scorers count each -1 as a wrong prediction."""
+    from sklearn.model_selection import cross_validate
+
+    from skae.semi_supervised import labeled_scorer
+
+    rng = np.random.default_rng(0)
+    X = np.r_[rng.normal(0, 1, (40, 3)), rng.normal(4, 1, (40, 3))]
+    y = np.full(80, -1)
+    y[::8] = np.arange(80)[::8] >= 40
+    scoring = {"labeled": labeled_scorer("accuracy"), "plain": "accuracy"}
+    scores = cross_validate(GraphClassifier(n_neighbors=5), X, y, cv=2, scoring=scoring)
+    default = cross_validate(GraphClassifier(n_neighbors=5), X, y, cv=2)  # score: labeled
+    np.testing.assert_allclose(scores["test_labeled"], default["test_score"])
+    assert (scores["test_plain"] < scores["test_labeled"]).all()
+    with pytest.raises(ValueError, match="y holds only -1"):
+        labeled_scorer()(GraphClassifier().fit(X, y), X, np.full(80, -1))
+
+
+def test_semi_supervised_help_links_point_at_their_pages():
+    for model in (
+        GraphClassifier(),
+        LadderClassifier(),
+        PseudoLabelClassifier(GraphClassifier(), SoftmaxClassifier()),
+    ):
+        name = type(model).__name__
+        assert model._get_doc_link().endswith(f"generated/skae.semi_supervised.{name}.html")
