@@ -177,11 +177,18 @@ class TorchEstimator(BaseEstimator):
         """Remember ``X``'s range for ``predict``/``transform``; warn on non-[0, 1] pixels."""
         self.input_range_ = low, high = value_range(X)
         outside = low < -1e-6 or high > 1 + 1e-6
+        hint = " Are these 0-255 pixels? Divide by 255 (X / 255.0)." if high > 1 else ""
         if self._expects_pixels and outside and not looks_standardized(X):
-            hint = " Are these 0-255 pixels? Divide by 255 (X / 255.0)." if high > 1 else ""
             warn_user(
                 f"{type(self).__name__} expects pixels scaled to [0, 1], but X spans "
                 f"[{low:.4g}, {high:.4g}]; on other scales it may train to chance level.{hint}",
+                InputRangeWarning,
+            )
+        elif outside and getattr(self, "noise", None):  # standardized inputs too
+            warn_user(
+                f"noise={self.noise!r} corrupts pixels in [0, 1] and clips the noisy images "
+                f"to [0, 1], but X spans [{low:.4g}, {high:.4g}]: the corrupted inputs lose "
+                f"everything outside [0, 1].{hint}",
                 InputRangeWarning,
             )
 
@@ -375,18 +382,23 @@ class TorchEstimator(BaseEstimator):
     @contextmanager
     def _unchanged_on_error(self, partial):
         """As :func:`unchanged_on_error`; a fit going on from ``net_`` also gets its weights,
-        optimizer state and history back."""
+        optimizer state, history and training settings (batch size, callbacks...) back."""
         net = self.net_ if self._continues(partial) else None
         if net is None:
             with unchanged_on_error(self):
                 yield
             return
+        settings = dict(vars(net))  # what _apply_new_params replaces
         weights = {k: v.detach().clone() for k, v in net.module_.state_dict().items()}
         optimizer, n_epochs = copy.deepcopy(net.optimizer_.state_dict()), len(net.history)
         try:
             with unchanged_on_error(self):
                 yield
-        except Exception:
+        except (Exception, KeyboardInterrupt) as error:
+            if isinstance(error, KeptInterrupt):
+                raise
+            vars(net).clear()
+            vars(net).update(settings)
             net.module_.load_state_dict(weights)
             net.optimizer_.load_state_dict(optimizer)
             del net.history[n_epochs:]
@@ -416,7 +428,7 @@ class TorchEstimator(BaseEstimator):
                 net.partial_fit(X, y, epochs=epochs)  # fit() would initialise a second time
         self._set_trained(net)
         if getattr(net, "interrupted_", False):  # skorch swallowed Ctrl-C; the model is usable
-            raise KeyboardInterrupt
+            raise KeptInterrupt
         return self
 
     def _initialize_net(self, net):
@@ -435,7 +447,10 @@ class TorchEstimator(BaseEstimator):
     def _set_trained(self, net):
         """Store the trained ``net`` and the fitted attributes read from its history."""
         self.net_ = net
-        self._trained_params = self.get_params(deep=False)  # what a warm fit compares with
+        self._trained_params = {  # what a warm fit compares with; copies of lists, which a
+            k: copy.copy(v) if isinstance(v, (list, dict)) else v  # user may change in place
+            for k, v in self.get_params(deep=False).items()
+        }
         for epoch in net.history:  # per-batch records: 9 MB for 100 epochs of 60 000 images
             epoch["batches"] = []
         finished = [epoch for epoch in net.history if "train_loss" in epoch]
@@ -478,16 +493,24 @@ class TorchEstimator(BaseEstimator):
         )
 
 
+class KeptInterrupt(KeyboardInterrupt):
+    """A Ctrl-C during training, raised again once the model holds its best finished epoch:
+    the fitted state is complete, nothing to undo."""
+
+
 @contextmanager
 def unchanged_on_error(estimator):
-    """A fit that raises leaves ``estimator``'s fitted attributes as they were: no new
-    ``classes_`` over an old model, no ``classes_`` without a model. Not on Ctrl-C (a
-    ``BaseException``), which keeps the best epoch; parameters a fit put back stay so."""
+    """A fit that raises, or is interrupted before a new model is stored, leaves
+    ``estimator``'s fitted attributes as they were: no new ``classes_`` over an old model,
+    no ``classes_`` without a model. A Ctrl-C during training keeps the best finished epoch
+    instead (:class:`KeptInterrupt`); parameters a fit put back stay so."""
     params = estimator.get_params(deep=False)
     fitted = {k: v for k, v in vars(estimator).items() if k not in params}
     try:
         yield
-    except Exception:
+    except (Exception, KeyboardInterrupt) as error:
+        if isinstance(error, KeptInterrupt):
+            raise
         for key in [k for k in vars(estimator) if k not in params]:
             delattr(estimator, key)
         vars(estimator).update(fitted)

@@ -11,6 +11,7 @@ Nothing to draw (no rows, an unknown pipeline or repeat, no trained model) is a
 """
 
 import math
+from numbers import Real
 
 import numpy as np
 from matplotlib import colormaps
@@ -524,6 +525,11 @@ def plot_noise_examples(X, *, n_images=6, random_state=0, image_shape=None):
     """
     if image_shape is None and np.ndim(X) in (3, 4):  # (n, H, W) or (n, C, H, W)
         image_shape = (1, *np.shape(X)[1:]) if np.ndim(X) == 3 else np.shape(X)[1:]
+        if np.ndim(X) == 4 and image_shape[0] not in (1, 3, 4) and np.shape(X)[3] in (1, 3, 4):
+            raise ValueError(
+                f"X of shape {np.shape(X)} looks channels last: give (n, C, H, W), e.g. "
+                "X.transpose(0, 3, 1, 2)."
+            )
     X = _first_images(X, n_images)
     image_shape = _resolve_image_shape(X.shape[1], image_shape)
     noisy = [add_noise(X, kind, random_state=random_state) for kind in NOISE_TYPES]
@@ -627,6 +633,10 @@ def plot_latent_space(codes, labels, *, method="pca", random_state=0, title=None
     'PCA 1'
     """
     codes = np.asarray(codes)
+    if method not in ("pca", "tsne", None):
+        raise ValueError(f"method must be 'pca', 'tsne' or None, got {method!r}.")
+    if codes.ndim != 2 or codes.shape[1] < 2:
+        raise ValueError(f"codes must be of shape (n_samples, >= 2), got {codes.shape}.")
     if method == "pca":
         points = PCA(n_components=2, random_state=random_state).fit_transform(codes)
     elif method == "tsne":
@@ -669,17 +679,21 @@ def plot_search_results(cv_results, *, score="mean_test_score", ax=None):
     ['lr', 'optimizer', 'mean_test_score']
     """
     params = cv_results["params"]
+    scores = np.asarray(cv_results[score], dtype=float)
+    if not np.isfinite(scores).any():
+        raise ValueError(f"No candidate has a finite {score}: nothing to draw.")
+    finite = np.isfinite(scores)  # a failed candidate (error_score=nan) is left out
+    params, scores = [p for p, ok in zip(params, finite) if ok], scores[finite]
     names = sorted({name for p in params for name in p})
     columns = []
     for name in names:
         values = [p.get(name) for p in params]
-        if all(isinstance(v, (int, float)) for v in values):
+        if all(isinstance(v, Real) and not isinstance(v, bool) for v in values):
             numbers = np.log10(values) if name == "lr" else np.asarray(values, dtype=float)
         else:
             categories = sorted(set(map(str, values)))
             numbers = np.array([categories.index(str(v)) for v in values], dtype=float)
         columns.append(numbers)
-    scores = np.asarray(cv_results[score], dtype=float)
     columns.append(scores)
     table = np.column_stack(columns)
     span = np.ptp(table, axis=0)

@@ -508,12 +508,19 @@ def labeled_scorer(scoring="accuracy"):
     >>> labeled_scorer("f1_macro")(clf, X, y)
     1.0
     """
+    if scoring is None:
+        raise ValueError(
+            "scoring=None: the semi-supervised classifiers' own score already counts the "
+            "labeled samples only; name a metric (e.g. 'f1_macro') or pass a scorer."
+        )
     scorer = get_scorer(scoring)
 
-    def score(estimator, X, y, **kwargs):
+    def score(estimator, X, y, sample_weight=None, **kwargs):
         labeled = np.flatnonzero(check_semi_supervised_targets(y))
         if not len(labeled):
             raise ValueError("The scorer needs labeled samples: y holds only -1 (unlabeled).")
+        if sample_weight is not None:  # weights of the labeled rows, as score takes them
+            kwargs["sample_weight"] = _safe_indexing(sample_weight, labeled)
         return scorer(estimator, _safe_indexing(X, labeled), _safe_indexing(y, labeled), **kwargs)
 
     return score

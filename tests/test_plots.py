@@ -312,3 +312,27 @@ def test_latent_space_names_any_labels():
     for labels in (["cat", "dog", "red"] * 2, [3, 7, 10] * 2):
         legend = plot_latent_space(codes, labels).axes[0].get_legend()
         assert [t.get_text() for t in legend.get_texts()] == [str(c) for c in np.unique(labels)]
+
+
+def test_search_results_leave_failed_candidates_out_and_order_numpy_numbers():
+    from skae.plots import plot_search_results
+
+    results = {
+        "params": [{"batch_size": np.int64(b)} for b in (2, 16, 128)] + [{"batch_size": 4}],
+        "mean_test_score": [0.1, 0.2, 0.3, np.nan],
+    }
+    ax = plot_search_results(results).axes[0]
+    starts = [line.get_ydata()[0] for line in ax.lines]
+    assert len(ax.lines) == 3 and starts == sorted(starts)  # 2 < 16 < 128, as numbers
+    with pytest.raises(ValueError, match="No candidate has a finite"):
+        plot_search_results({"params": [{"lr": 0.1}], "mean_test_score": [np.nan]})
+
+
+def test_latent_space_and_noise_examples_refuse_what_they_cannot_draw():
+    codes = np.random.default_rng(0).normal(size=(6, 3))
+    with pytest.raises(ValueError, match="method must be"):
+        plot_latent_space(codes, [0, 1] * 3, method="TSNE")
+    with pytest.raises(ValueError, match=r"shape \(n_samples, >= 2\)"):
+        plot_latent_space(codes[:, :1], [0, 1] * 3, method=None)
+    with pytest.raises(ValueError, match="channels last"):
+        plot_noise_examples(np.random.default_rng(0).random((2, 8, 8, 3), dtype=np.float32))

@@ -244,3 +244,18 @@ def test_semi_supervised_help_links_point_at_their_pages():
     ):
         name = type(model).__name__
         assert model._get_doc_link().endswith(f"generated/skae.semi_supervised.{name}.html")
+
+
+def test_labeled_scorer_takes_the_labeled_rows_weights_and_refuses_none():
+    from skae.semi_supervised import labeled_scorer
+
+    rng = np.random.default_rng(0)
+    X = np.r_[rng.normal(0, 1, (20, 2)), rng.normal(4, 1, (20, 2))]
+    y = np.full(40, -1)
+    y[::4] = np.arange(40)[::4] >= 20
+    model = GraphClassifier(n_neighbors=5).fit(X, y)
+    weights = rng.random(40)
+    expected = model.score(X, y, sample_weight=weights)
+    assert labeled_scorer("accuracy")(model, X, y, sample_weight=weights) == pytest.approx(expected)
+    with pytest.raises(ValueError, match="scoring=None"):
+        labeled_scorer(None)

@@ -485,3 +485,49 @@ def test_malformed_or_colliding_callbacks_and_momentum_are_clear_errors():
     named.set_params(validation_fraction=0.2).fit(X, Y)  # no patience: the name is free
     with pytest.raises(ValueError, match="not to Adam"):
         SoftmaxClassifier(optimizer=torch.optim.Adam, momentum=0.9).fit(X, Y)
+
+
+def test_a_failed_warm_fit_gives_back_the_training_settings():
+    """Its batch size and precision stayed on the net: set back, the next warm fit used them."""
+    model = SoftmaxClassifier(max_epochs=1, validation_fraction=0.2, random_state=0).fit(X, Y)
+    model.set_params(warm_start=True, batch_size=7, precision="bfloat16")
+    with pytest.raises(ValueError, match="validation"):
+        model.fit(X[:1], Y[:1])
+    model.set_params(batch_size=16, precision="float32").fit(X, Y)
+    assert (model.net_.batch_size, model.net_.precision) == (16, "float32")
+
+
+class InterruptAtStart(Callback):
+    def on_train_begin(self, net, **kwargs):
+        raise KeyboardInterrupt
+
+
+def test_ctrl_c_before_training_leaves_the_old_model_whole():
+    """Its new classes_ were kept over the old network: predictions renamed, silently."""
+    model = SoftmaxClassifier(max_epochs=1, random_state=0).fit(X, Y)
+    before = model.predict(X)
+    with pytest.raises(KeyboardInterrupt):
+        model.set_params(callbacks=[InterruptAtStart()]).fit(X, Y + 10)
+    np.testing.assert_array_equal(model.classes_, [0, 1])
+    np.testing.assert_array_equal(model.predict(X), before)
+    fresh = SoftmaxClassifier(callbacks=[InterruptAtStart()])
+    with pytest.raises(KeyboardInterrupt):
+        fresh.fit(X, Y)
+    assert not [key for key in vars(fresh) if key.endswith("_")]
+
+
+def test_a_parameter_list_changed_in_place_is_a_change():
+    sizes = [8]
+    model = SoftmaxClassifier(hidden_units=sizes, max_epochs=1, warm_start=True, random_state=0)
+    model.fit(X, Y)
+    sizes.append(4)
+    with pytest.raises(ValueError, match="warm_start cannot change hidden_units"):
+        model.fit(X, Y)
+
+
+def test_denoising_standardized_inputs_warns_that_the_noise_clips_them():
+    from skae import InputRangeWarning
+
+    standardized = (X - X.mean()) / X.std()
+    with pytest.warns(InputRangeWarning, match="clips the noisy images"):
+        ConvAETransformer(channels=(4, 2), noise="gaussian", max_epochs=1).fit(standardized)
