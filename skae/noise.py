@@ -14,7 +14,7 @@ import numpy as np
 import torch
 from sklearn.utils import check_random_state
 
-from ._checks import InputRangeWarning, value_range, warn_user
+from ._checks import InputRangeWarning, check_no_strings, value_range, warn_user
 
 __all__ = ["NOISE_TYPES", "add_noise", "corrupt"]
 
@@ -113,10 +113,13 @@ def add_noise(X, kind, *, random_state=None):
         seed = check_random_state(random_state).randint(np.iinfo(np.int32).max)
     if isinstance(X, torch.Tensor):
         X = X.detach().cpu()
-    X = np.asarray(X, dtype=np.float32)
+    check_no_strings(X)
+    X = np.asarray(X)
+    if X.dtype.kind not in "biuf":
+        raise ValueError(f"X holds {X.dtype} values; pass pixels as numbers in [0, 1].")
     if not np.isfinite(X).all():
         raise ValueError("X holds NaN or infinity: noise is defined on pixels in [0, 1].")
-    low, high = value_range(X)
+    low, high = value_range(X)  # before the cast: float64 beyond float32's range is no inf
     if low < -1e-6 or high > 1 + 1e-6:
         hint = " Are these 0-255 pixels? Divide by 255 (X / 255.0)." if high > 1 else ""
         warn_user(
@@ -124,7 +127,7 @@ def add_noise(X, kind, *, random_state=None):
             f"output is clipped to [0, 1].{hint}",
             InputRangeWarning,
         )
-    X = torch.as_tensor(X)
+    X = torch.as_tensor(X.astype(np.float32))
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         return corrupt(X, kind).numpy()

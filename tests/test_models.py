@@ -70,6 +70,9 @@ def test_noise_refuses_or_warns_on_what_it_is_not_defined_for():
     for value in (np.nan, np.inf):
         with pytest.raises(ValueError, match="NaN or infinity"):
             add_noise(np.where(X > 0.5, value, X), "speckle", random_state=0)
+    for text in (np.array([["0.5", "0.2"]]), np.array([["2020-01-01"]], dtype="datetime64[D]")):
+        with pytest.raises(ValueError, match="strings|datetime64"):
+            add_noise(text, "gaussian", random_state=0)
     generator = np.random.default_rng(3)
     assert add_noise(X, "gaussian", random_state=generator).shape == X.shape
     tensor = torch.as_tensor(X).requires_grad_()
