@@ -506,7 +506,10 @@ def _rebuild_net(estimator, state, history):
         _check_weight_shapes(net, state["module"])
         estimator._initialize_net(net)  # random weights, overwritten below
     net.module_.load_state_dict(state["module"])
-    net.optimizer_.load_state_dict(state["optimizer"])
+    settings = [set(group) for group in net.optimizer_.param_groups]
+    net.optimizer_.load_state_dict(state["optimizer"])  # fills in settings newer torch added
+    if any(keys - set(group) for keys, group in zip(settings, net.optimizer_.param_groups)):
+        raise RuntimeError(f"the optimizer state is not a {type(net.optimizer_).__name__}'s")
     net.criterion_.load_state_dict(state["criterion"])
     scaler = net._grad_scaler()
     if scaler is not None and "grad_scaler" in state:

@@ -484,6 +484,18 @@ def test_weights_of_other_shapes_are_refused_before_the_net_is_built(fitted, tmp
     initialize.assert_not_called()
 
 
+def test_another_optimizers_state_is_refused(tmp_path):
+    """An SGD model given Adam's state loaded, then failed its next warm fit (KeyError)."""
+    X, y = _digits()
+    sgd, adam = tmp_path / "sgd.skae", tmp_path / "adam.skae"
+    skae.io.dump(SoftmaxClassifier(optimizer="sgd", max_epochs=1).fit(X, y), sgd)
+    skae.io.dump(SoftmaxClassifier(max_epochs=1).fit(X, y), adam)
+    with zipfile.ZipFile(adam) as archive:
+        _rewrite(sgd, **{"nets/0.pt": archive.read("nets/0.pt")})
+    with pytest.raises(ValueError, match="optimizer state is not a SGD's"):
+        skae.io.load(sgd)
+
+
 def test_a_file_of_other_versions_loads_with_a_warning(fitted, tmp_path):
     path = tmp_path / "model.skae"
     skae.io.dump(fitted("softmax"), path)
