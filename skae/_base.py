@@ -26,7 +26,9 @@ from ._checks import (
     flatten_images,
     looks_standardized,
     needs_validation_data,
+    outside_unit_range,
     resolve_image_shape,
+    scale_hint,
     value_range,
     warn_user,
 )
@@ -176,8 +178,7 @@ class TorchEstimator(BaseEstimator):
     def _note_fit_range(self, X):
         """Remember ``X``'s range for ``predict``/``transform``; warn on non-[0, 1] pixels."""
         self.input_range_ = low, high = value_range(X)
-        outside = low < -1e-6 or high > 1 + 1e-6
-        hint = " Are these 0-255 pixels? Divide by 255 (X / 255.0)." if high > 1 else ""
+        outside, hint = outside_unit_range(low, high), scale_hint(high)
         if self._expects_pixels and outside and not looks_standardized(X):
             warn_user(
                 f"{type(self).__name__} expects pixels scaled to [0, 1], but X spans "
@@ -383,26 +384,24 @@ class TorchEstimator(BaseEstimator):
     def _unchanged_on_error(self, partial):
         """As :func:`unchanged_on_error`; a fit going on from ``net_`` also gets its weights,
         optimizer state, history and training settings (batch size, callbacks...) back."""
-        net = self.net_ if self._continues(partial) else None
-        if net is None:
+        if not self._continues(partial):
             with unchanged_on_error(self):
                 yield
             return
+        net = self.net_
         settings = dict(vars(net))  # what _apply_new_params replaces
         weights = {k: v.detach().clone() for k, v in net.module_.state_dict().items()}
         optimizer, n_epochs = copy.deepcopy(net.optimizer_.state_dict()), len(net.history)
-        try:
-            with unchanged_on_error(self):
-                yield
-        except (Exception, KeyboardInterrupt) as error:
-            if isinstance(error, KeptInterrupt):
-                raise
+
+        def undo():
             vars(net).clear()
             vars(net).update(settings)
             net.module_.load_state_dict(weights)
             net.optimizer_.load_state_dict(optimizer)
             del net.history[n_epochs:]
-            raise
+
+        with unchanged_on_error(self, undo):
+            yield
 
     def _continues(self, partial):
         """Whether this fit goes on training ``net_`` (``partial_fit``, ``warm_start``)."""
@@ -499,11 +498,12 @@ class KeptInterrupt(KeyboardInterrupt):
 
 
 @contextmanager
-def unchanged_on_error(estimator):
+def unchanged_on_error(estimator, undo=None):
     """A fit that raises, or is interrupted before a new model is stored, leaves
-    ``estimator``'s fitted attributes as they were: no new ``classes_`` over an old model,
-    no ``classes_`` without a model. A Ctrl-C during training keeps the best finished epoch
-    instead (:class:`KeptInterrupt`); parameters a fit put back stay so."""
+    ``estimator``'s fitted attributes as they were (then calls ``undo``, if given): no new
+    ``classes_`` over an old model, no ``classes_`` without a model. A Ctrl-C during training
+    keeps the best finished epoch instead (:class:`KeptInterrupt`); parameters a fit put
+    back stay so."""
     params = estimator.get_params(deep=False)
     fitted = {k: v for k, v in vars(estimator).items() if k not in params}
     try:
@@ -514,6 +514,8 @@ def unchanged_on_error(estimator):
         for key in [k for k in vars(estimator) if k not in params]:
             delattr(estimator, key)
         vars(estimator).update(fitted)
+        if undo is not None:
+            undo()
         raise
 
 

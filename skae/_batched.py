@@ -388,11 +388,15 @@ class _Optimizer:
         name_of = {id(p): name for name, p in net.module_.named_parameters()}
         names = [name_of[id(p)] for group in optimizer.param_groups for p in group["params"]]
         if self.adam:
-            step = self.t[k].detach().cpu().clone()
-            slots = [{"step": step.clone()} for _ in names]
-            for slot, name in zip(slots, names):
-                slot["exp_avg"] = self.state[0][name][k].clone()
-                slot["exp_avg_sq"] = self.state[1][name][k].clone()
+            step = self.t[k].detach().cpu()
+            slots = [
+                {
+                    "step": step.clone(),
+                    "exp_avg": self.state[0][name][k].clone(),
+                    "exp_avg_sq": self.state[1][name][k].clone(),
+                }
+                for name in names
+            ]
         else:
             slots = [{"momentum_buffer": self.state[0][name][k].clone()} for name in names]
         return {**optimizer.state_dict(), "state": dict(enumerate(slots))}

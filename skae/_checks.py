@@ -115,6 +115,16 @@ def value_range(X):
     return (float(X.min()), float(X.max())) if X.size else (0.0, 0.0)
 
 
+def outside_unit_range(low, high):
+    """Whether values spanning ``[low, high]`` leave [0, 1] (beyond float rounding)."""
+    return low < -1e-6 or high > 1 + 1e-6
+
+
+def scale_hint(high):
+    """What to say of values up to ``high`` outside [0, 1]: above 1, likely 0-255 pixels."""
+    return " Are these 0-255 pixels? Divide by 255 (X / 255.0)." if high > 1 else ""
+
+
 def check_sizes(estimator, name, value, length=None, empty=False):
     """``value`` as a tuple of positive ints: ``length`` of them, or any number (``empty``: 0 too).
 

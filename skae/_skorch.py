@@ -251,10 +251,13 @@ class KeepBestOnInterrupt(Callback):
         self.best_loss_, self.best_epoch_, self.best_weights_ = np.inf, None, None
         finished = [epoch for epoch in net.history if "train_loss" in epoch]
         if finished:  # a warm fit or partial_fit: the weights it starts from are a candidate
-            self.on_epoch_end(net, epoch=finished[-1])
+            self._consider(net, finished[-1])
 
-    def on_epoch_end(self, net, epoch=None, **kwargs):
-        last = net.history[-1] if epoch is None else epoch
+    def on_epoch_end(self, net, **kwargs):
+        self._consider(net, net.history[-1])
+
+    def _consider(self, net, last):
+        """Keep the net's weights if ``last`` (an epoch's record) has the lowest loss yet."""
         loss = last.get("valid_loss", last["train_loss"])
         if loss < self.best_loss_:
             self.best_loss_, self.best_epoch_ = loss, last["epoch"]

@@ -14,7 +14,14 @@ import numpy as np
 import torch
 from sklearn.utils import check_random_state
 
-from ._checks import InputRangeWarning, check_no_strings, value_range, warn_user
+from ._checks import (
+    InputRangeWarning,
+    check_no_strings,
+    outside_unit_range,
+    scale_hint,
+    value_range,
+    warn_user,
+)
 
 __all__ = ["NOISE_TYPES", "add_noise", "corrupt"]
 
@@ -120,11 +127,10 @@ def add_noise(X, kind, *, random_state=None):
     if not np.isfinite(X).all():
         raise ValueError("X holds NaN or infinity: noise is defined on pixels in [0, 1].")
     low, high = value_range(X)  # before the cast: float64 beyond float32's range is no inf
-    if low < -1e-6 or high > 1 + 1e-6:
-        hint = " Are these 0-255 pixels? Divide by 255 (X / 255.0)." if high > 1 else ""
+    if outside_unit_range(low, high):
         warn_user(
             f"add_noise expects pixels in [0, 1], but X spans [{low:.4g}, {high:.4g}]; its "
-            f"output is clipped to [0, 1].{hint}",
+            f"output is clipped to [0, 1].{scale_hint(high)}",
             InputRangeWarning,
         )
     X = torch.as_tensor(X.astype(np.float32))

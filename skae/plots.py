@@ -680,9 +680,9 @@ def plot_search_results(cv_results, *, score="mean_test_score", ax=None):
     """
     params = cv_results["params"]
     scores = np.asarray(cv_results[score], dtype=float)
-    if not np.isfinite(scores).any():
-        raise ValueError(f"No candidate has a finite {score}: nothing to draw.")
     finite = np.isfinite(scores)  # a failed candidate (error_score=nan) is left out
+    if not finite.any():
+        raise ValueError(f"No candidate has a finite {score}: nothing to draw.")
     params, scores = [p for p, ok in zip(params, finite) if ok], scores[finite]
     names = sorted({name for p in params for name in p})
     columns = []
