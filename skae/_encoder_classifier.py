@@ -3,7 +3,6 @@
 from functools import partial
 from numbers import Integral, Real
 
-import numpy as np
 from sklearn.base import clone
 from sklearn.frozen import FrozenEstimator
 from sklearn.utils._param_validation import Interval
@@ -207,24 +206,29 @@ default=None
         return EncoderHead
 
     def _module_params(self, n_features, n_classes):
-        ae = self._pretrained()
-        if ae is None:  # the architecture only: an untrained network of the right shape
-            ae = clone(self._architecture())
-            ae.set_params(  # a fixed seed: shapes only, and the global RNGs stay untouched
-                max_epochs=0, device="cpu", callbacks=None, image_shape=self.image_shape_,
-                random_state=0,
-            )  # fmt: skip
-            ae.fit(np.zeros((1, n_features), np.float32))
+        encoder = self._encoder_net()
         param_groups = [("encoder.*", {"lr": float(self._group_lrs()[0])})]  # head: the rest
         return {
-            "module__encoder_class": ae.net_.module,
-            "module__encoder_params": ae.net_.get_params_for("module"),
+            "module__encoder_class": encoder.module,
+            "module__encoder_params": encoder.get_params_for("module"),
             "module__n_classes": n_classes,
             "module__hidden_units": check_sizes(
                 self, "hidden_units", self.hidden_units, empty=True
             ),
             "optimizer__param_groups": param_groups,
         }
+
+    def _encoder_net(self):
+        """The pretrained autoencoder's net, or the unbuilt one an unfitted autoencoder would
+        train: its parameters checked, no weights allocated (a file's sizes are checked
+        against its weights before anything of that size exists, see ``skae.io``)."""
+        ae = self._pretrained()
+        if ae is not None:
+            return ae.net_
+        ae = clone(self._architecture()).set_params(device="cpu", callbacks=None)
+        ae._validate_params()
+        ae.image_shape_ = self.image_shape_
+        return ae._build_net()
 
     def _group_lrs(self):
         return [self.lr if self.encoder_lr is None else self.encoder_lr, self.lr]

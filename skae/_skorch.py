@@ -4,6 +4,7 @@ Everything that depends on skorch's internals lives here, apart from the sklearn
 (``_base.py``); ``tests/test_skorch.py`` checks it against a plain skorch ``NeuralNet``.
 """
 
+import copy
 import math
 import warnings
 
@@ -240,15 +241,17 @@ class ClassifierNet(SkaeNet):
 
 
 class KeepBestOnInterrupt(Callback):
-    """On Ctrl-C, restore the weights of the best finished epoch instead of half-trained ones.
+    """On Ctrl-C, restore the best finished epoch instead of half-trained weights.
 
     skorch turns a ``KeyboardInterrupt`` into the end of training; the estimator re-raises it
     afterwards. "Best" is the lowest validation loss when there is a validation split, else
-    the lowest training loss.
+    the lowest training loss. The weights and the optimizer state are that epoch's (a warm fit
+    goes on from them as from a fit that ended there); the unfinished epoch's history row is
+    dropped, the finished ones stay (as skorch's ``EarlyStopping(load_best=True)`` keeps them).
     """
 
     def on_train_begin(self, net, **kwargs):
-        self.best_loss_, self.best_epoch_, self.best_weights_ = np.inf, None, None
+        self.best_loss_, self.best_epoch_, self.best_state_ = np.inf, None, None
         finished = [epoch for epoch in net.history if "train_loss" in epoch]
         if finished:  # a warm fit or partial_fit: the weights it starts from are a candidate
             self._consider(net, finished[-1])
@@ -261,22 +264,25 @@ class KeepBestOnInterrupt(Callback):
         loss = last.get("valid_loss", last["train_loss"])
         if loss < self.best_loss_:
             self.best_loss_, self.best_epoch_ = loss, last["epoch"]
-            weights = net.module_.state_dict()
-            self.best_weights_ = {name: w.detach().clone() for name, w in weights.items()}
+            weights = {name: w.detach().clone() for name, w in net.module_.state_dict().items()}
+            self.best_state_ = weights, copy.deepcopy(net.optimizer_.state_dict())
 
     def on_train_end(self, net, **kwargs):
         if getattr(net, "interrupted_", False):
             message = f"Training interrupted during epoch {len(net.history)}; "
-            if self.best_weights_ is None:
+            if self.best_state_ is None:
                 message += "no epoch had finished, so the model keeps its half-trained weights."
             else:
-                net.module_.load_state_dict(self.best_weights_)
+                net.module_.load_state_dict(self.best_state_[0])
+                net.optimizer_.load_state_dict(self.best_state_[1])
+                if "train_loss" not in net.history[-1]:
+                    del net.history[-1]
                 message += (
                     f"the model keeps the weights of epoch {self.best_epoch_}, the best finished "
                     f"one (loss {self.best_loss_:.4g})."
                 )
             warnings.warn(message, UserWarning)
-        self.best_weights_ = None  # not worth pickling
+        self.best_state_ = None  # not worth pickling
 
 
 class EpochProgressBar(Callback):

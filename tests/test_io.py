@@ -1,5 +1,6 @@
 """skae.io: every estimator and pipeline round-trips exactly; untrusted files are refused."""
 
+import copy
 import json
 import os
 import subprocess
@@ -481,6 +482,28 @@ def test_weights_of_other_shapes_are_refused_before_the_net_is_built(fitted, tmp
         pytest.raises(ValueError, match=r"weights do not fit the SmallCNN .*\(first mismatch"),
     ):
         skae.io.load(path)
+    initialize.assert_not_called()
+
+
+def test_an_edited_encoder_size_is_refused_before_any_net_is_built(fitted, tmp_path):
+    """An EncoderClassifier with an unfitted autoencoder once fitted a throwaway autoencoder of
+    the file's sizes first: an edited channels=(4096, 4096) peaked at 2.5 GB before the error."""
+    path = tmp_path / "model.skae"
+    model = fitted("encoder_classifier_from_scratch")
+    skae.io.dump(model, path)
+    edited = copy.deepcopy(model)
+    edited.autoencoder.set_params(channels=(64, 32))
+    edited._trained_params["autoencoder"] = edited.autoencoder
+    skae.io.dump(edited, tmp_path / "edited.skae")
+    with zipfile.ZipFile(tmp_path / "edited.skae") as archive:
+        _rewrite(path, **{"estimator.skops": archive.read("estimator.skops")})
+    with (
+        mock.patch.object(ConvAETransformer, "_initialize_net") as ae_initialize,
+        mock.patch.object(EncoderClassifier, "_initialize_net") as initialize,
+        pytest.raises(ValueError, match=r"weights do not fit the EncoderHead .*first mismatch"),
+    ):
+        skae.io.load(path)
+    ae_initialize.assert_not_called()
     initialize.assert_not_called()
 
 

@@ -451,6 +451,26 @@ def test_ctrl_c_in_a_partial_fit_keeps_the_weights_it_started_from():
         torch.testing.assert_close(value, weights[key])
 
 
+@pytest.mark.parametrize("name", ["softmax", "autoencoder"])
+def test_a_warm_fit_after_ctrl_c_goes_on_as_from_a_fit_that_ended_at_the_best_epoch(name):
+    """The optimizer state stayed the interrupted epoch's, and its unfinished row stayed in the
+    history: going on after a Ctrl-C used other Adam moments than the kept weights had."""
+    estimator, y = FAILING_REFITS[name]
+    reference = clone(estimator).set_params(max_epochs=2).fit(X, y)
+    model = clone(estimator).set_params(max_epochs=3, callbacks=[FailAt(3, KeyboardInterrupt)])
+    with pytest.warns(UserWarning, match="keeps the weights of epoch 2"):
+        with pytest.raises(KeyboardInterrupt):
+            model.fit(X, y)
+    assert len(model.net_.history) == 2
+    torch.testing.assert_close(
+        model.net_.optimizer_.state_dict(), reference.net_.optimizer_.state_dict()
+    )
+    for fitted in (model, reference):
+        fitted.set_params(callbacks=None, warm_start=True, max_epochs=1).fit(X, y)
+    for key, value in model.net_.module_.state_dict().items():
+        torch.testing.assert_close(value, reference.net_.module_.state_dict()[key])
+
+
 def test_encoder_classifier_leaves_the_global_rngs_alone():
     np.random.seed(5)
     expected = np.random.rand()
