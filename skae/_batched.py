@@ -17,6 +17,7 @@ batch's mask after the epoch's shuffle, of the batch's own size.
 import copy
 import time
 from collections import defaultdict, namedtuple
+from contextlib import ExitStack
 
 import numpy as np
 import torch
@@ -30,7 +31,7 @@ from torch.func import functional_call, stack_module_state, vmap
 from torch.nn import functional as F
 from tqdm.auto import tqdm
 
-from ._base import TorchEstimator, as_tensor, seeded
+from ._base import TorchEstimator, as_tensor, seeded, unchanged_on_error
 from ._classifiers import CNNClassifier, SoftmaxClassifier
 from ._precision import autocast
 
@@ -129,11 +130,16 @@ def fit_batched(estimators, X, y, indices, *, verbose=0):
     -------
     estimators : list
         The same estimators, fitted: ``predict``, ``loss_curve_``, pickling as after ``fit``.
-        A Ctrl-C leaves them unfitted and raises ``KeyboardInterrupt``.
+        An error or a Ctrl-C leaves every one as it was (fitted attributes included) and
+        raises.
     """
     if len(estimators) != len(indices):
         raise ValueError(f"Got {len(estimators)} estimators but {len(indices)} index arrays.")
-    train_batched([prepare(e, X, y, rows) for e, rows in zip(estimators, indices)], X, verbose)
+    with ExitStack() as undo:  # an error or Ctrl-C leaves every estimator as it was
+        for estimator in estimators:
+            undo.enter_context(unchanged_on_error(estimator))
+        fits = [prepare(e, X, y, rows) for e, rows in zip(estimators, indices)]
+        train_batched(fits, X, verbose)
     return estimators
 
 

@@ -105,6 +105,27 @@ def test_fit_batched_refuses_what_it_cannot_batch():
         fit_batched([SoftmaxClassifier(max_epochs=-1)], X, Y, ROWS[:1])
 
 
+@pytest.mark.parametrize("failure", ["a later model's check", "Ctrl-C in training"])
+def test_fit_batched_that_fails_leaves_every_estimator_as_it_was(failure, monkeypatch):
+    """The models checked before the failure kept classes_ (and n_features_in_) without a net:
+    half fitted, while the docstring promised them unfitted."""
+    fitted = SoftmaxClassifier(max_epochs=1, random_state=0).fit(X, Y)
+    before = dict(vars(fitted))
+    estimators = [fitted, SoftmaxClassifier(max_epochs=1)]
+    if failure == "Ctrl-C in training":
+
+        def interrupt(*args):
+            raise KeyboardInterrupt
+
+        monkeypatch.setattr("skae._batched._train_group", interrupt)
+    else:
+        estimators.append(SoftmaxClassifier(max_epochs=-1))
+    with pytest.raises((KeyboardInterrupt, ValueError)):
+        fit_batched(estimators, X, Y, ROWS[: len(estimators)])
+    assert vars(fitted) == before
+    assert not [key for key in vars(estimators[1]) if key.endswith("_")]
+
+
 @pytest.fixture(scope="module")
 def frozen_ae():
     return FrozenEstimator(ConvAETransformer(max_epochs=1, random_state=0).fit(X))
