@@ -320,11 +320,15 @@ class _Model:
     def store(self, weights, history, k):
         """Load the trained weights into the net and record the fit as ``fit`` does."""
         self.net.module_.load_state_dict({name: w.clone() for name, w in weights.items()})
+        n_batches, best = -(-len(self.rows) // self.estimator.batch_size), np.inf
         for epoch, (losses, duration) in enumerate(history, 1):
+            loss = float(losses[k])
+            row = {"epoch": epoch, "train_batch_count": n_batches, "dur": duration}
+            row.update(train_loss=loss, train_loss_best=loss < best)
             self.net.history.new_epoch()
-            self.net.history.record("epoch", epoch)
-            self.net.history.record("train_loss", float(losses[k]))
-            self.net.history.record("dur", duration)
+            for key, value in row.items():
+                self.net.history.record(key, value)
+            best = min(best, loss)
         self.estimator._set_trained(self.net)
 
 

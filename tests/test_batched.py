@@ -53,6 +53,10 @@ def assert_same_model(lone, batched):
         np.testing.assert_allclose(weights, lone_weights[name], atol=1e-5, err_msg=name)
     np.testing.assert_allclose(batched.loss_curve_, lone.loss_curve_, rtol=1e-5)
     assert batched.n_epochs_ == lone.n_epochs_
+    for lone_row, batched_row in zip(lone.net_.history, batched.net_.history, strict=True):
+        assert batched_row.keys() == lone_row.keys()  # train_batch_count was missing
+        assert batched_row["train_batch_count"] == lone_row["train_batch_count"]
+        assert batched_row["train_loss_best"] == lone_row["train_loss_best"]
     np.testing.assert_array_equal(batched.classes_, lone.classes_)
     lone_state = lone.net_.optimizer_.state_dict()["state"]  # a warm fit goes on from it
     batched_state = batched.net_.optimizer_.state_dict()["state"]
