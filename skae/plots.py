@@ -717,16 +717,35 @@ def _few_label_row(row):
     if isinstance(transductive, str):
         transductive = transductive.strip().lower() in ("true", "1", "yes")
     n_draws = row.get("n_draws")
+    mean, n_labels = float(row["mean_accuracy"]), int(row["n_labels"])
+    if not 0 <= mean <= 1:  # NaN too
+        raise ValueError(f"mean_accuracy holds {mean:g}: give accuracies as fractions.")
+    if n_labels < 1:
+        raise ValueError(f"n_labels holds {n_labels}: a budget is at least one label.")
     return {
         "dataset": row["dataset"],
         "method": row["method"],
         "representation": row["representation"],
-        "n_labels": int(row["n_labels"]),
-        "mean": 100 * float(row["mean_accuracy"]),
+        "n_labels": n_labels,
+        "mean": 100 * mean,
         "std": 100 * float(row.get("std_accuracy") or 0),
         "n_draws": None if n_draws in (None, "") else int(n_draws),
         "transductive": bool(transductive),
     }
+
+
+def _few_label_rows(rows):
+    """The rows checked and converted; two rows for one point (two runs' summaries mixed,
+    e.g. two precisions) would draw a zigzag through both: an error."""
+    keys = ("dataset", "method", "representation", "n_labels", "mean_accuracy", "transductive")
+    rows = [_few_label_row(row) for row in _rows_with(rows, keys)]
+    seen = set()
+    for row in rows:
+        point = tuple(row[k] for k in ("dataset", "method", "representation", "n_labels"))
+        if (point, row["transductive"]) in seen:
+            raise ValueError(f"Two rows for {point}: give one summary's rows.")
+        seen.add((point, row["transductive"]))
+    return rows
 
 
 def _lookup(mapping, method, representation):
@@ -817,7 +836,7 @@ def plot_few_labels(rows, *, anchors=None, families=None, display_names=None, ti
     >>> [t.get_text() for t in ax.get_xticklabels()]
     ['100', '1000']
     """
-    rows = [_few_label_row(row) for row in rows]
+    rows = _few_label_rows(rows)
     anchors = anchors or {}
     titles = titles or {}
     datasets = list(dict.fromkeys(row["dataset"] for row in rows))

@@ -121,6 +121,26 @@ def test_few_labels_best_compares_shared_budgets():
     assert not fig.axes[0].collections  # one draw: no band
 
 
+def test_few_labels_rows_that_would_draw_a_wrong_figure_are_refused(summary_rows):
+    """Percentages were drawn as 9 730 %, two summaries' rows (two precisions) as a zigzag
+    through both, no rows as a raw max() error."""
+    row = {**summary_rows[0], "mean_accuracy": 97.3}
+    with pytest.raises(ValueError, match="mean_accuracy holds 97.3: give accuracies as"):
+        plot_few_labels([row])
+    with pytest.raises(ValueError, match="mean_accuracy holds nan"):
+        plot_few_labels([{**row, "mean_accuracy": float("nan")}])
+    with pytest.raises(ValueError, match="Two rows for"):
+        plot_few_labels([*summary_rows, {**summary_rows[0], "mean_accuracy": 0.5}])
+    with pytest.raises(ValueError, match="n_labels holds 0"):
+        plot_few_labels([{**summary_rows[0], "n_labels": 0}])
+    with pytest.raises(ValueError, match="No rows to plot"):
+        plot_few_labels([])
+    with pytest.raises(ValueError, match="A row lacks"):
+        plot_few_labels([{k: v for k, v in summary_rows[0].items() if k != "n_labels"}])
+    transductive_twin = {**summary_rows[0], "transductive": not summary_rows[0]["transductive"]}
+    plot_few_labels([summary_rows[0], transductive_twin])  # another point: both drawn
+
+
 def test_few_labels_anchors_and_display_names(summary_rows):
     names = {"cnn": "CNN", ("frozen_svc", "dense_ae"): "SVC on AE codes"}
     fig = plot_few_labels(
