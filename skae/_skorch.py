@@ -6,7 +6,10 @@ Everything that depends on skorch's internals lives here, apart from the sklearn
 
 import copy
 import math
+import signal
+import threading
 import warnings
+from contextlib import contextmanager
 
 import numpy as np
 import torch
@@ -61,14 +64,16 @@ class SkaeNet(NeuralNet):
 
     def fit_loop(self, X, y=None, epochs=None, **fit_params):
         # skorch ends training quietly on Ctrl-C; remember it, so that the estimator can
-        # re-raise it once its fitted state is complete. EarlyStopping raises
-        # KeyboardInterrupt too, but only once an epoch has ended.
+        # re-raise it once its fitted state is complete. EarlyStopping (or a user's callback)
+        # raises KeyboardInterrupt to stop, but only once an epoch has ended: there, only a
+        # real SIGINT counts.
         self.interrupted_ = self.in_epoch_ = False
         self.fit_epochs_ = self.max_epochs if epochs is None else epochs  # for progress bars
         try:
-            return super().fit_loop(X, y, epochs=epochs, **fit_params)
+            with _noting_sigint(self):
+                return super().fit_loop(X, y, epochs=epochs, **fit_params)
         except KeyboardInterrupt:
-            self.interrupted_ = self.in_epoch_
+            self.interrupted_ = self.in_epoch_ or self.sigint_
             raise
 
     def on_epoch_begin(self, net, **kwargs):
@@ -238,6 +243,26 @@ class ClassifierNet(SkaeNet):
 
     def predict(self, X):
         return self.predict_proba(X).argmax(axis=1)
+
+
+@contextmanager
+def _noting_sigint(net):
+    """Set ``net.sigint_`` when a Ctrl-C (SIGINT) arrives, then let it raise as before."""
+    net.sigint_ = False
+    previous = signal.getsignal(signal.SIGINT)
+    if threading.current_thread() is not threading.main_thread() or not callable(previous):
+        yield  # signals reach the main thread only; SIG_IGN or SIG_DFL raise nothing
+        return
+
+    def note(signum, frame):
+        net.sigint_ = True
+        previous(signum, frame)
+
+    signal.signal(signal.SIGINT, note)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 class KeepBestOnInterrupt(Callback):

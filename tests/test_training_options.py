@@ -1,6 +1,9 @@
 """Callbacks, optimizer settings, continued training and per-sample scores."""
 
+import os
 import pickle
+import signal
+import time
 import warnings
 
 import numpy as np
@@ -469,6 +472,44 @@ def test_a_warm_fit_after_ctrl_c_goes_on_as_from_a_fit_that_ended_at_the_best_ep
         fitted.set_params(callbacks=None, warm_start=True, max_epochs=1).fit(X, y)
     for key, value in model.net_.module_.state_dict().items():
         torch.testing.assert_close(value, reference.net_.module_.state_dict()[key])
+
+
+class CtrlCAtEpochEnd(Callback):
+    """A real Ctrl-C (SIGINT) while the callbacks of ``epoch``'s end run."""
+
+    def __init__(self, epoch):
+        self.epoch = epoch
+
+    def on_epoch_end(self, net, **kwargs):
+        if len(net.history) == self.epoch:
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(1)  # the handler raises here
+
+
+def test_ctrl_c_during_epoch_end_callbacks_is_raised_again_unlike_a_callbacks_stop():
+    """It was taken for EarlyStopping's deliberate KeyboardInterrupt: training ended without
+    a word and the script went on with a model trained for fewer epochs than asked."""
+    model = SoftmaxClassifier(max_epochs=4, random_state=0, callbacks=[CtrlCAtEpochEnd(2)])
+    with pytest.warns(UserWarning, match="keeps the weights of epoch 2"):
+        with pytest.raises(KeyboardInterrupt):
+            model.fit(X, Y)
+    assert model.n_epochs_ == 2
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # put back
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        model.set_params(callbacks=[StopAtEpochEnd(2)]).fit(X, Y)  # a stop, not an error
+    assert model.n_epochs_ == 2
+
+
+class StopAtEpochEnd(Callback):
+    """skorch's way to stop (as ``EarlyStopping``): ``KeyboardInterrupt`` at an epoch's end."""
+
+    def __init__(self, epoch):
+        self.epoch = epoch
+
+    def on_epoch_end(self, net, **kwargs):
+        if len(net.history) == self.epoch:
+            raise KeyboardInterrupt
 
 
 def test_encoder_classifier_leaves_the_global_rngs_alone():
