@@ -14,7 +14,7 @@ from contextlib import contextmanager
 import numpy as np
 import torch
 from skorch import NeuralNet
-from skorch.callbacks import Callback
+from skorch.callbacks import Callback, EarlyStopping
 from skorch.dataset import ValidSplit
 from skorch.utils import to_numpy
 from tqdm.auto import tqdm
@@ -266,48 +266,80 @@ def _noting_sigint(net):
 
 
 class KeepBestOnInterrupt(Callback):
-    """On Ctrl-C, restore the best finished epoch instead of half-trained weights.
+    """On Ctrl-C, go back to the best finished epoch instead of half-trained weights.
 
     skorch turns a ``KeyboardInterrupt`` into the end of training; the estimator re-raises it
     afterwards. "Best" is the lowest validation loss when there is a validation split, else
-    the lowest training loss. The weights and the optimizer state are that epoch's (a warm fit
-    goes on from them as from a fit that ended there); the unfinished epoch's history row is
-    dropped, the finished ones stay (as skorch's ``EarlyStopping(load_best=True)`` keeps them).
+    the lowest training loss; in a warm fit or ``partial_fit`` the weights the call starts
+    from are a candidate too (with the loss of the epoch they are from; beaten by any epoch
+    when unmeasured, e.g. a validation split new to this call). The model becomes the fit that
+    ended at that epoch: its weights, optimizer state and history (later rows dropped), so a
+    warm fit goes on from there. An ``EarlyStopping(load_best=True)`` does not then load
+    another epoch over it.
     """
 
     def on_train_begin(self, net, **kwargs):
         self.best_loss_, self.best_epoch_, self.best_state_ = np.inf, None, None
-        finished = [epoch for epoch in net.history if "train_loss" in epoch]
-        if finished:  # a warm fit or partial_fit: the weights it starts from are a candidate
-            self._consider(net, finished[-1])
+        self.monitor_ = "train_loss" if net.train_split is None else "valid_loss"
+        start = _row_of_weights(net)
+        if start is not None:
+            self._keep(net, start["epoch"], start.get(self.monitor_, np.inf))
 
     def on_epoch_end(self, net, **kwargs):
-        self._consider(net, net.history[-1])
-
-    def _consider(self, net, last):
-        """Keep the net's weights if ``last`` (an epoch's record) has the lowest loss yet."""
-        loss = last.get("valid_loss", last["train_loss"])
+        row = net.history[-1]
+        loss = row.get(self.monitor_, row["train_loss"])
         if loss < self.best_loss_:
-            self.best_loss_, self.best_epoch_ = loss, last["epoch"]
-            weights = {name: w.detach().clone() for name, w in net.module_.state_dict().items()}
-            self.best_state_ = weights, copy.deepcopy(net.optimizer_.state_dict())
+            self._keep(net, net.history[-1, "epoch"], loss)
+
+    def _keep(self, net, epoch, loss):
+        self.best_loss_, self.best_epoch_ = loss, epoch
+        weights = {name: w.detach().clone() for name, w in net.module_.state_dict().items()}
+        self.best_state_ = weights, copy.deepcopy(net.optimizer_.state_dict())
 
     def on_train_end(self, net, **kwargs):
         if getattr(net, "interrupted_", False):
-            message = f"Training interrupted during epoch {len(net.history)}; "
-            if self.best_state_ is None:
-                message += "no epoch had finished, so the model keeps its half-trained weights."
-            else:
-                net.module_.load_state_dict(self.best_state_[0])
-                net.optimizer_.load_state_dict(self.best_state_[1])
-                if "train_loss" not in net.history[-1]:
-                    del net.history[-1]
-                message += (
-                    f"the model keeps the weights of epoch {self.best_epoch_}, the best finished "
-                    f"one (loss {self.best_loss_:.4g})."
-                )
-            warnings.warn(message, UserWarning)
+            warnings.warn(self._restore(net), UserWarning)
+        else:  # an EarlyStopping(load_best=True) loads its best epoch right after this
+            loads = [
+                es.best_epoch_ for es in _early_stoppings(net) if es.best_model_weights_ is not None
+            ]
+            net.weights_epoch_ = loads[-1] if loads else net.history[-1, "epoch"]
         self.best_state_ = None  # not worth pickling
+
+    def _restore(self, net):
+        """Go back to the best epoch; the warning's text."""
+        message = f"Training interrupted during epoch {len(net.history)}; "
+        if self.best_state_ is None:
+            return message + "no epoch had finished, so the model keeps its half-trained weights."
+        net.module_.load_state_dict(self.best_state_[0])
+        net.optimizer_.load_state_dict(self.best_state_[1])
+        epochs = [row["epoch"] for row in net.history]
+        del net.history[epochs.index(self.best_epoch_) + 1 :]
+        net.weights_epoch_ = self.best_epoch_
+        for early_stopping in _early_stoppings(net):
+            early_stopping.best_model_weights_ = None  # its on_train_end comes next
+        loss = "" if np.isinf(self.best_loss_) else f", loss {self.best_loss_:.4g}"
+        return (
+            f"{message}the model keeps the weights of epoch {self.best_epoch_} (the best finished "
+            f"one{loss}) and its optimizer state; the later epochs are dropped from its history."
+        )
+
+
+def _row_of_weights(net):
+    """The history row of the epoch whose weights ``net`` holds (``None``: not trained)."""
+    finished = [row for row in net.history if "train_loss" in row]
+    epoch = getattr(net, "weights_epoch_", None)
+    return next(
+        (row for row in finished if row["epoch"] == epoch), finished[-1] if finished else None
+    )
+
+
+def _early_stoppings(net):
+    return [
+        callback
+        for _, callback in getattr(net, "callbacks_", [])
+        if isinstance(callback, EarlyStopping) and callback.load_best
+    ]
 
 
 class EpochProgressBar(Callback):

@@ -1,5 +1,6 @@
 """Callbacks, optimizer settings, continued training and per-sample scores."""
 
+import copy
 import os
 import pickle
 import signal
@@ -454,24 +455,77 @@ def test_ctrl_c_in_a_partial_fit_keeps_the_weights_it_started_from():
         torch.testing.assert_close(value, weights[key])
 
 
+DIVERGING = {"optimizer": "sgd", "lr": 1.0, "momentum": 0.9, "batch_size": 16}  # erratic losses
+
+
+def _weights(model):
+    return {k: v.clone() for k, v in model.net_.module_.state_dict().items()}
+
+
+def _assert_same_weights(model, weights):
+    for key, value in model.net_.module_.state_dict().items():
+        torch.testing.assert_close(value, weights[key])
+
+
 @pytest.mark.parametrize("name", ["softmax", "autoencoder"])
 def test_a_warm_fit_after_ctrl_c_goes_on_as_from_a_fit_that_ended_at_the_best_epoch(name):
-    """The optimizer state stayed the interrupted epoch's, and its unfinished row stayed in the
-    history: going on after a Ctrl-C used other Adam moments than the kept weights had."""
+    """The optimizer state stayed the interrupted epoch's and the later epochs stayed in the
+    history (n_epochs_, loss_curve_, the warm fit's shuffling seed, freeze_epochs counted
+    them): going on after a Ctrl-C was not going on from the kept weights."""
     estimator, y = FAILING_REFITS[name]
-    reference = clone(estimator).set_params(max_epochs=2).fit(X, y)
-    model = clone(estimator).set_params(max_epochs=3, callbacks=[FailAt(3, KeyboardInterrupt)])
-    with pytest.warns(UserWarning, match="keeps the weights of epoch 2"):
+    estimator = clone(estimator).set_params(**{**DIVERGING, "lr": 1.0 if y is Y else 2.0})
+    full = clone(estimator).set_params(max_epochs=4).fit(X, y)
+    best = int(np.argmin(full.loss_curve_)) + 1
+    assert best < 4, "the set-up should make an earlier epoch the best"
+    reference = clone(estimator).set_params(max_epochs=best).fit(X, y)
+    model = clone(estimator).set_params(max_epochs=5, callbacks=[FailAt(5, KeyboardInterrupt)])
+    with pytest.warns(UserWarning, match=f"keeps the weights of epoch {best} "):
         with pytest.raises(KeyboardInterrupt):
             model.fit(X, y)
-    assert len(model.net_.history) == 2
+    assert model.n_epochs_ == best and model.loss_curve_ == reference.loss_curve_
+    _assert_same_weights(model, _weights(reference))
     torch.testing.assert_close(
         model.net_.optimizer_.state_dict(), reference.net_.optimizer_.state_dict()
     )
     for fitted in (model, reference):
         fitted.set_params(callbacks=None, warm_start=True, max_epochs=1).fit(X, y)
-    for key, value in model.net_.module_.state_dict().items():
-        torch.testing.assert_close(value, reference.net_.module_.state_dict()[key])
+    _assert_same_weights(model, _weights(reference))
+
+
+def test_ctrl_c_in_a_warm_fit_after_early_stopping_keeps_the_weights_it_started_from():
+    """The starting weights were scored by the last history row, not by the (earlier) epoch
+    EarlyStopping had loaded: the warning named another epoch than the weights kept."""
+    model = SoftmaxClassifier(
+        **DIVERGING, max_epochs=40, validation_fraction=0.25, patience=2, random_state=0
+    ).fit(X, Y)
+    losses = model.validation_loss_curve_
+    best = int(np.argmin(losses)) + 1
+    assert best < len(losses), "early stopping should have loaded an earlier epoch"
+    weights = _weights(model)
+    model.set_params(warm_start=True, callbacks=[FailAt(len(losses) + 1, KeyboardInterrupt)])
+    with pytest.warns(UserWarning, match=f"keeps the weights of epoch {best} "):
+        with pytest.raises(KeyboardInterrupt):
+            model.fit(X, Y)
+    _assert_same_weights(model, weights)
+    assert model.n_epochs_ == best
+
+
+def test_early_stopping_does_not_load_another_epoch_over_the_one_a_ctrl_c_kept():
+    """EarlyStopping(load_best=True) ran after the Ctrl-C's restore and loaded its own best
+    epoch of the call: weights of one epoch, optimizer state and warning of another."""
+    model = SoftmaxClassifier(
+        max_epochs=2, batch_size=16, lr=0.05, validation_fraction=0.25, patience=20,
+        random_state=0,
+    ).fit(X, Y)  # fmt: skip
+    weights, optimizer = _weights(model), copy.deepcopy(model.net_.optimizer_.state_dict())
+    model.set_params(
+        warm_start=True, lr=50.0, max_epochs=20, callbacks=[FailAt(6, KeyboardInterrupt)]
+    )
+    with pytest.warns(UserWarning, match="keeps the weights of epoch 2 "):
+        with pytest.raises(KeyboardInterrupt):
+            model.fit(X, Y)
+    _assert_same_weights(model, weights)
+    torch.testing.assert_close(model.net_.optimizer_.state_dict()["state"], optimizer["state"])
 
 
 class CtrlCAtEpochEnd(Callback):
