@@ -13,10 +13,10 @@ from numbers import Integral, Real
 
 import numpy as np
 import torch
-from sklearn.base import BaseEstimator
+from sklearn.base import BaseEstimator, clone
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import validate_data
+from sklearn.utils.validation import _is_fitted, validate_data
 from skorch.callbacks import Callback, EarlyStopping
 
 from ._checks import (
@@ -446,10 +446,8 @@ class TorchEstimator(BaseEstimator):
     def _set_trained(self, net):
         """Store the trained ``net`` and the fitted attributes read from its history."""
         self.net_ = net
-        self._trained_params = {  # what a warm fit compares with; copies of lists, which a
-            k: copy.copy(v) if isinstance(v, (list, dict)) else v  # user may change in place
-            for k, v in self.get_params(deep=False).items()
-        }
+        params = self.get_params(deep=False)  # what a warm fit and skae.io compare with
+        self._trained_params = {k: _snapshot(v) for k, v in params.items()}
         for epoch in net.history:  # per-batch records: 9 MB for 100 epochs of 60 000 images
             epoch["batches"] = []
         finished = [epoch for epoch in net.history if "train_loss" in epoch]
@@ -537,8 +535,21 @@ def _copies(callbacks):
     return copy.deepcopy(callbacks, memo)
 
 
+def _snapshot(value):
+    """A parameter's value as trained: copies of what a user may change in place (lists,
+    dicts, the parameters of an unfitted autoencoder: ``autoencoder__latent_dim=9``)."""
+    if isinstance(value, BaseEstimator) and not _is_fitted(value):
+        return clone(value)
+    return copy.copy(value) if isinstance(value, (list, dict)) else value
+
+
 def _same(a, b):
-    """Whether two parameter values are equal (objects without ``==``: the same object)."""
+    """Whether two parameter values are equal: unfitted estimators by their parameters,
+    other objects without ``==`` by identity."""
+    unfitted = [isinstance(v, BaseEstimator) and not _is_fitted(v) for v in (a, b)]
+    if all(unfitted) and type(a) is type(b):
+        a, b = a.get_params(deep=False), b.get_params(deep=False)
+        return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
     try:
         return a is b or bool(a == b)
     except (TypeError, ValueError):  # arrays, objects that refuse comparison

@@ -135,6 +135,8 @@ def fit_batched(estimators, X, y, indices, *, verbose=0):
     """
     if len(estimators) != len(indices):
         raise ValueError(f"Got {len(estimators)} estimators but {len(indices)} index arrays.")
+    if len({id(e) for e in estimators}) < len(estimators):  # one object holds one model
+        raise ValueError("An estimator appears twice in estimators; pass clones instead.")
     with ExitStack() as undo:  # an error or Ctrl-C leaves every estimator as it was
         for estimator in estimators:
             undo.enter_context(unchanged_on_error(estimator))

@@ -107,6 +107,10 @@ def test_fit_batched_refuses_what_it_cannot_batch():
         fit_batched([SoftmaxClassifier()], X, Y, ROWS[:2])
     with pytest.raises(ValueError, match="max_epochs"):
         fit_batched([SoftmaxClassifier(max_epochs=-1)], X, Y, ROWS[:1])
+    twice = SoftmaxClassifier(max_epochs=1)  # held the model of one of its row sets
+    with pytest.raises(ValueError, match="appears twice"):
+        fit_batched([twice, twice], X, Y, ROWS[:2])
+    assert not hasattr(twice, "classes_")
 
 
 @pytest.mark.parametrize("failure", ["a later model's check", "Ctrl-C in training"])

@@ -169,3 +169,29 @@ def test_a_frozen_estimator_must_hold_a_pretrained_autoencoder(data):
     ]:
         with pytest.raises(ValueError, match=message):
             EncoderClassifier(frozen, max_epochs=1).fit(X, y)
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda model: model.set_params(autoencoder__latent_dim=9),
+        lambda model: model.autoencoder.set_params(channels=(4, 4, 4)),
+    ],
+    ids=["nested set_params", "the autoencoder's own set_params"],
+)
+def test_changes_to_an_unfitted_autoencoder_after_fit_are_seen(change, data, tmp_path):
+    """Trained with the autoencoder object itself as the record: a change in place compared
+    equal, so a warm fit went on with the old network and skae.io wrote a file that did not
+    load ("nets are damaged")."""
+    import skae.io
+
+    X, y = data[:2]
+    model = EncoderClassifier(ConvAETransformer(latent_dim=5), max_epochs=1, random_state=0)
+    proba = model.fit(X, y).predict_proba(X)
+    change(model)
+    skae.io.dump(model, tmp_path / "model.skae")  # describes the trained network
+    np.testing.assert_allclose(skae.io.load(tmp_path / "model.skae").predict_proba(X), proba)
+    with pytest.raises(ValueError, match="warm_start cannot change autoencoder"):
+        model.set_params(warm_start=True).fit(X, y)
+    assert model.autoencoder.latent_dim == 5  # set back, as trained
+    assert model.set_params(warm_start=True).fit(X, y).n_epochs_ == 2  # unchanged: goes on
