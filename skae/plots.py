@@ -711,34 +711,65 @@ def plot_search_results(cv_results, *, score="mean_test_score", ax=None):
 _ANCHOR_MARKERS = ("s", "^", "D", "v", "P", "*", "X", "p", "h", "<", ">", "d")
 
 
+_TRUE, _FALSE = {"true", "t", "yes", "y", "on", "1"}, {"false", "f", "no", "n", "off", "0"}
+
+
 def _few_label_row(row):
-    """One summary row with numbers and booleans as such (``csv.DictReader`` gives strings)."""
-    transductive = row["transductive"]
-    if isinstance(transductive, str):
-        transductive = transductive.strip().lower() in ("true", "1", "yes")
-    n_draws = row.get("n_draws")
-    mean, n_labels = float(row["mean_accuracy"]), int(row["n_labels"])
-    if not 0 <= mean <= 1:  # NaN too
-        raise ValueError(f"mean_accuracy holds {mean:g}: give accuracies as fractions.")
-    if n_labels < 1:
-        raise ValueError(f"n_labels holds {n_labels}: a budget is at least one label.")
+    """One summary row with numbers and booleans as such (``csv.DictReader`` gives strings),
+    each checked: a value that would draw a wrong figure is a ``ValueError`` naming it."""
+    mean = _number(row, "mean_accuracy", 0, 1, "give accuracies as fractions")
+    std = _number(row, "std_accuracy", 0, 1, "a fraction, as mean_accuracy", missing=0.0)
+    n_draws = _number(row, "n_draws", 1, np.inf, "a count of draws", integral=True)
     return {
         "dataset": row["dataset"],
         "method": row["method"],
         "representation": row["representation"],
-        "n_labels": n_labels,
+        "n_labels": _number(row, "n_labels", 1, np.inf, "a budget of labels", integral=True),
         "mean": 100 * mean,
-        "std": 100 * float(row.get("std_accuracy") or 0),
-        "n_draws": None if n_draws in (None, "") else int(n_draws),
-        "transductive": bool(transductive),
+        "std": 100 * std,
+        "n_draws": n_draws,
+        "transductive": _boolean(row["transductive"]),
     }
 
 
+def _number(row, key, low, high, meaning, integral=False, missing=None):
+    """``row[key]`` as a number in [low, high] (an int if ``integral``); ``missing`` when
+    absent or empty."""
+    value = row.get(key)
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return missing
+    try:
+        if isinstance(value, (bool, np.bool_)):
+            raise ValueError
+        number = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{key} holds {value!r}: not a number ({meaning}).") from None
+    if not low <= number <= high or (integral and not number.is_integer()):
+        kind = "a whole number" if integral else "a number"
+        raise ValueError(f"{key} holds {value!r}: {kind} in [{low}, {high}] ({meaning}).")
+    return int(number) if integral else number
+
+
+def _boolean(value):
+    """``transductive`` as a bool: booleans, 0 / 1, or their usual spellings in text."""
+    if isinstance(value, (bool, np.bool_)) or (
+        isinstance(value, (int, np.integer)) and value in (0, 1)
+    ):
+        return bool(value)
+    if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
+        return value.strip().lower() in _TRUE
+    raise ValueError(f"transductive holds {value!r}: True or False.")
+
+
 def _few_label_rows(rows):
-    """The rows checked and converted; two rows for one point (two runs' summaries mixed,
-    e.g. two precisions) would draw a zigzag through both: an error."""
+    """The rows checked and converted, outdated ones († in the tables: computed by older
+    code) left out; two rows for one point (two runs' summaries mixed, e.g. two precisions)
+    would draw a zigzag through both: an error."""
     keys = ("dataset", "method", "representation", "n_labels", "mean_accuracy", "transductive")
-    rows = [_few_label_row(row) for row in _rows_with(rows, keys)]
+    rows = _rows_with(rows, keys)
+    rows = [_few_label_row(row) for row in rows if not _boolean(row.get("outdated") or False)]
+    if not rows:
+        raise ValueError("Every row is outdated (computed by older code): nothing to draw.")
     seen = set()
     for row in rows:
         point = tuple(row[k] for k in ("dataset", "method", "representation", "n_labels"))
@@ -758,16 +789,27 @@ def _lookup(mapping, method, representation):
 
 
 def _best_lines(lines):
-    """The line with the highest mean accuracy, over the budgets all the lines ran.
+    """The lines to draw for a family: the one with the highest mean accuracy over the
+    budgets they all ran, or every line when no budget is shared (nothing to compare on).
 
-    ``lines`` maps a key to its points ``{n_labels: mean}``; the budgets that not every
-    line ran are left out of the comparison when at least one budget is shared.
+    ``lines`` maps a key to its points ``{n_labels: mean}``.
     """
     common = set.intersection(*(set(points) for points in lines.values()))
-    return max(
-        lines,
-        key=lambda key: np.mean([a for n, a in lines[key].items() if not common or n in common]),
-    )
+    if not common:
+        return list(lines)
+    return [max(lines, key=lambda key: np.mean([lines[key][n] for n in common]))]
+
+
+def _draw_line(ax, rows, color, transductive, label):
+    """One method's mean accuracy against labels, with a ±1 std band where draws vary."""
+    rows = sorted(rows, key=lambda r: r["n_labels"])
+    n, mean = [r["n_labels"] for r in rows], np.array([r["mean"] for r in rows])
+    ls = "--" if transductive else "-"
+    ax.plot(n, mean, marker="o", markersize=4, color=color, ls=ls, label=label)
+    drawn = np.array([r["n_draws"] is None or r["n_draws"] > 1 for r in rows])
+    if drawn.any():
+        std = np.where(drawn, [r["std"] for r in rows], 0)
+        ax.fill_between(n, mean - std, mean + std, color=color, alpha=0.15, lw=0)
 
 
 def plot_few_labels(rows, *, anchors=None, families=None, display_names=None, titles=None):
@@ -787,14 +829,16 @@ def plot_few_labels(rows, *, anchors=None, families=None, display_names=None, ti
         Summary rows of :func:`skae.studies.run_few_labels` (``summary.json``, or the rows of
         ``summary.csv`` as ``csv.DictReader`` reads them): ``dataset``, ``method``,
         ``representation``, ``n_labels``, ``mean_accuracy``, ``std_accuracy``, ``n_draws``
-        and ``transductive``.
+        and ``transductive``; accuracies as fractions. Rows marked ``outdated`` (computed by
+        older code, † in the tables) are left out.
     anchors : dict, default=None
         Published results to mark, ``{dataset: {label: ({n_labels: accuracy %},
         transductive)}}``; a data set not in it gets none.
     families : dict, default=None
         Family label of each method, keyed by method name or by ``(method, representation)``
         (which wins), e.g. ``{"cnn": "from scratch", "fine_tuned": "fine-tuned"}``. The best
-        line of a family is the one with the highest mean accuracy over the budgets. A line
+        line of a family is the one with the highest mean accuracy over the budgets they all
+        ran; when they share none, each is drawn. A line
         whose method has no family is drawn on its own. ``None``: every line is drawn.
     display_names : dict, default=None
         Legend label of a line, keyed by ``(method, representation)`` or by method name;
@@ -807,6 +851,14 @@ def plot_few_labels(rows, *, anchors=None, families=None, display_names=None, ti
     Returns
     -------
     fig : matplotlib.figure.Figure
+
+    Raises
+    ------
+    ValueError
+        No rows (or only outdated ones), a row without a needed key, a value that would draw
+        a wrong figure (an accuracy or std outside [0, 1], e.g. a percentage; a budget or draw
+        count that is not a whole number >= 1; ``transductive`` not a boolean), or two rows
+        for one point (two summaries mixed).
 
     Examples
     --------
@@ -872,29 +924,13 @@ def plot_few_labels(rows, *, anchors=None, families=None, display_names=None, ti
         for key in keys:
             _, grp, transductive = key
             candidates = points[key]
-            best = _best_lines(
+            for best in _best_lines(
                 {line: {r["n_labels"]: r["mean"] for r in pts} for line, pts in candidates.items()}
-            )
-            line = sorted(candidates[best], key=lambda r: r["n_labels"])
-            name = _lookup(display_names, *best) or f"{best[0]} on {best[1]}"
-            label = name if isinstance(grp, tuple) else f"{grp}: {name}"
-            label += " (transductive)" if transductive else ""
-            n = [r["n_labels"] for r in line]
-            mean = np.array([r["mean"] for r in line])
-            color = colors[grp]
-            ax.plot(
-                n,
-                mean,
-                marker="o",
-                markersize=4,
-                color=color,
-                ls="--" if transductive else "-",
-                label=label,
-            )
-            drawn = np.array([r["n_draws"] is None or r["n_draws"] > 1 for r in line])
-            if drawn.any():
-                std = np.where(drawn, [r["std"] for r in line], 0)
-                ax.fill_between(n, mean - std, mean + std, color=color, alpha=0.15, lw=0)
+            ):
+                name = _lookup(display_names, *best) or f"{best[0]} on {best[1]}"
+                label = name if isinstance(grp, tuple) else f"{grp}: {name}"
+                label += " (transductive)" if transductive else ""
+                _draw_line(ax, candidates[best], colors[grp], transductive, label)
         for label, (values, transductive) in anchors.get(dataset, {}).items():
             n = sorted(values)
             ax.plot(

@@ -121,24 +121,75 @@ def test_few_labels_best_compares_shared_budgets():
     assert not fig.axes[0].collections  # one draw: no band
 
 
+@pytest.mark.parametrize(
+    "key, value, message",
+    [
+        ("mean_accuracy", 97.3, "mean_accuracy holds 97.3: a number in .* fractions"),
+        ("mean_accuracy", float("nan"), "mean_accuracy holds nan"),
+        ("mean_accuracy", True, "mean_accuracy holds True: not a number"),
+        ("mean_accuracy", "high", "mean_accuracy holds 'high': not a number"),
+        ("std_accuracy", 2.4, "std_accuracy holds 2.4"),  # a percentage: a ±240-point band
+        ("std_accuracy", -0.05, "std_accuracy holds -0.05"),
+        ("std_accuracy", "nan", "std_accuracy holds 'nan'"),  # the band silently left out
+        ("n_labels", 0, "n_labels holds 0: a whole number"),
+        ("n_labels", 100.7, "n_labels holds 100.7"),  # drawn at 100
+        ("n_labels", True, "n_labels holds True"),  # drawn at 1
+        ("n_labels", "1e3x", "n_labels holds '1e3x': not a number"),
+        ("n_draws", -3, "n_draws holds -3"),  # still drew a band
+        ("n_draws", float("nan"), "n_draws holds nan"),
+        ("transductive", "maybe", "transductive holds 'maybe'"),
+        ("transductive", float("nan"), "transductive holds nan"),  # pandas' empty cell
+    ],
+)
+def test_few_labels_values_that_would_draw_a_wrong_figure_are_refused(
+    summary_rows, key, value, message
+):
+    with pytest.raises(ValueError, match=message):
+        plot_few_labels([{**summary_rows[0], key: value}])
+
+
 def test_few_labels_rows_that_would_draw_a_wrong_figure_are_refused(summary_rows):
-    """Percentages were drawn as 9 730 %, two summaries' rows (two precisions) as a zigzag
-    through both, no rows as a raw max() error."""
-    row = {**summary_rows[0], "mean_accuracy": 97.3}
-    with pytest.raises(ValueError, match="mean_accuracy holds 97.3: give accuracies as"):
-        plot_few_labels([row])
-    with pytest.raises(ValueError, match="mean_accuracy holds nan"):
-        plot_few_labels([{**row, "mean_accuracy": float("nan")}])
+    """Two summaries' rows (two precisions) drew a zigzag through both, no rows raised a raw
+    max() error."""
     with pytest.raises(ValueError, match="Two rows for"):
         plot_few_labels([*summary_rows, {**summary_rows[0], "mean_accuracy": 0.5}])
-    with pytest.raises(ValueError, match="n_labels holds 0"):
-        plot_few_labels([{**summary_rows[0], "n_labels": 0}])
     with pytest.raises(ValueError, match="No rows to plot"):
         plot_few_labels([])
     with pytest.raises(ValueError, match="A row lacks"):
         plot_few_labels([{k: v for k, v in summary_rows[0].items() if k != "n_labels"}])
-    transductive_twin = {**summary_rows[0], "transductive": not summary_rows[0]["transductive"]}
-    plot_few_labels([summary_rows[0], transductive_twin])  # another point: both drawn
+    with pytest.raises(ValueError, match="Every row is outdated"):
+        plot_few_labels([{**summary_rows[0], "outdated": True}])
+    twin = {**summary_rows[0], "transductive": not summary_rows[0]["transductive"]}
+    plot_few_labels([summary_rows[0], twin])  # another point: both drawn
+
+
+def test_few_labels_reads_csv_spellings_and_leaves_outdated_rows_out(summary_rows):
+    row = {**summary_rows[0], "n_labels": "1e2", "n_draws": "5.0", "std_accuracy": ""}
+    for spelling, transductive in [("t", True), ("Y", True), ("on", True), ("off", False)]:
+        fig = plot_few_labels([{**row, "transductive": spelling}])
+        [line] = data_lines(fig.axes[0])
+        assert list(line.get_xdata()) == [100]
+        assert (line.get_linestyle() == "--") == transductive
+    old = {**summary_rows[0], "mean_accuracy": 0.1, "n_labels": 7, "outdated": "True"}
+    fig = plot_few_labels([summary_rows[0], old])  # summary.json marks older code's cells
+    assert [list(line.get_xdata()) for line in data_lines(fig.axes[0])] == [
+        [summary_rows[0]["n_labels"]]
+    ]
+
+
+def test_few_labels_family_lines_without_a_shared_budget_are_all_drawn():
+    """The "best" of a family was picked by comparing means over different budgets."""
+
+    def row(method, n, accuracy):
+        return {"dataset": "d", "method": method, "representation": "r", "n_labels": n,
+                "mean_accuracy": accuracy, "n_draws": 1, "transductive": False}  # fmt: skip
+
+    rows = [row("a", 100, 0.80), row("a", 1000, 0.95), row("b", 5000, 0.97)]
+    fig = plot_few_labels(rows, families={"a": "F", "b": "F"})
+    assert sorted(line.get_label() for line in data_lines(fig.axes[0])) == [
+        "F: a on r",
+        "F: b on r",
+    ]
 
 
 def test_few_labels_anchors_and_display_names(summary_rows):
@@ -160,15 +211,14 @@ def test_few_labels_anchors_and_display_names(summary_rows):
 
 def test_few_labels_old_call_draws_every_line(summary_rows):
     fig = plot_few_labels(summary_rows)  # no families: every (method, representation)
+    current = [r for r in summary_rows if not r.get("outdated")]  # † rows: tables only
     for ax in fig.axes:
         dataset = ax.get_title()  # no titles: the data set's name
-        lines = {
-            (r["method"], r["representation"]) for r in summary_rows if r["dataset"] == dataset
-        }
+        lines = {(r["method"], r["representation"]) for r in current if r["dataset"] == dataset}
         assert len(data_lines(ax)) == len(lines)
         banded = {  # a band where there is a spread: lines of more than one draw
             (r["method"], r["representation"])
-            for r in summary_rows
+            for r in current
             if r["dataset"] == dataset and r["n_draws"] > 1
         }
         assert len(ax.collections) == len(banded)
