@@ -62,7 +62,9 @@ def _scores_by_size(rows, pipeline, metric):
     by_size = {}
     for row in _rows_with(rows, ("pipeline", "train_size", metric)):
         if row["pipeline"] == pipeline:
-            by_size.setdefault(row["train_size"], []).append(row[metric])
+            size = _number(row, "train_size", 1, np.inf, "a number of images", integral=True)
+            score = _number(row, metric, 0, 1, "as fractions", missing=np.nan, nan_ok=True)
+            by_size.setdefault(size, []).append(score)
     if not by_size:
         found = sorted({str(row["pipeline"]) for row in rows})
         raise ValueError(f"No rows of pipeline {pipeline!r}; the rows hold {found}.")
@@ -71,8 +73,6 @@ def _scores_by_size(rows, pipeline, metric):
     scores = np.full((len(sizes), width), np.nan)
     for i, size in enumerate(sizes):
         scores[i, : len(by_size[size])] = by_size[size]
-    if np.nanmax(scores) > 1:
-        raise ValueError(f"{metric} holds {np.nanmax(scores):g}: give accuracies as fractions.")
     return np.array(sizes), np.ma.masked_invalid(scores)
 
 
@@ -732,9 +732,9 @@ def _few_label_row(row):
     }
 
 
-def _number(row, key, low, high, meaning, integral=False, missing=None):
-    """``row[key]`` as a number in [low, high] (an int if ``integral``); ``missing`` when
-    absent or empty."""
+def _number(row, key, low, high, meaning, integral=False, missing=None, nan_ok=False):
+    """``row[key]`` as a number in [low, high] (an int if ``integral``; NaN if ``nan_ok``: a
+    failed cell); ``missing`` when absent or empty."""
     value = row.get(key)
     if value is None or (isinstance(value, str) and not value.strip()):
         return missing
@@ -744,6 +744,8 @@ def _number(row, key, low, high, meaning, integral=False, missing=None):
         number = float(value)
     except (TypeError, ValueError):
         raise ValueError(f"{key} holds {value!r}: not a number ({meaning}).") from None
+    if nan_ok and np.isnan(number):
+        return number
     if not low <= number <= high or (integral and not number.is_integer()):
         kind = "a whole number" if integral else "a number"
         raise ValueError(f"{key} holds {value!r}: {kind} in [{low}, {high}] ({meaning}).")

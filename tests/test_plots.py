@@ -334,6 +334,10 @@ def test_nothing_to_draw_is_an_error_naming_what_there_is():
         (lambda: plot_learning_curves([]), "No rows"),
         (lambda: plot_learning_curves(rows, metric="full_test_accuracy"), "lacks"),
         (lambda: plot_learning_curves(_cells("a", {100: [50.0]})), "as fractions"),
+        (lambda: plot_learning_curves(_cells("a", {100: [-0.1]})), "holds -0.1"),  # was drawn
+        (lambda: plot_learning_curves(_cells("a", {100.5: [0.5]})), "train_size holds 100.5"),
+        (lambda: plot_learning_curves(_cells("a", {0: [0.5]})), "train_size holds 0"),
+        (lambda: plot_learning_curves(_cells("a", {100: ["x"]})), "not a number"),
         (lambda: plot_cnn_train_test(rows, "typo"), r"'typo'; the rows hold \['a'\]"),
         (lambda: plot_head_losses(rows, "q"), r"\('a', 0\)"),
         (lambda: plot_head_losses(rows, "a", repeat=5), "repeat 5"),
