@@ -303,7 +303,8 @@ class KeepBestOnInterrupt(Callback):
             loads = [
                 es.best_epoch_ for es in _early_stoppings(net) if es.best_model_weights_ is not None
             ]
-            net.weights_epoch_ = loads[-1] if loads else net.history[-1, "epoch"]
+            last = net.history[-1]["epoch"] if net.history else None
+            net.weights_epoch_ = loads[-1] if loads else last
         self.best_state_ = None  # not worth pickling
 
     def _restore(self, net):

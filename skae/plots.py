@@ -712,6 +712,7 @@ _ANCHOR_MARKERS = ("s", "^", "D", "v", "P", "*", "X", "p", "h", "<", ">", "d")
 
 
 _TRUE, _FALSE = {"true", "t", "yes", "y", "on", "1"}, {"false", "f", "no", "n", "off", "0"}
+_REQUIRED = object()
 
 
 def _few_label_row(row):
@@ -719,7 +720,7 @@ def _few_label_row(row):
     each checked: a value that would draw a wrong figure is a ``ValueError`` naming it."""
     mean = _number(row, "mean_accuracy", 0, 1, "give accuracies as fractions")
     std = _number(row, "std_accuracy", 0, 1, "a fraction, as mean_accuracy", missing=0.0)
-    n_draws = _number(row, "n_draws", 1, np.inf, "a count of draws", integral=True)
+    n_draws = _number(row, "n_draws", 1, np.inf, "a count of draws", integral=True, missing=None)
     return {
         "dataset": row["dataset"],
         "method": row["method"],
@@ -732,11 +733,13 @@ def _few_label_row(row):
     }
 
 
-def _number(row, key, low, high, meaning, integral=False, missing=None, nan_ok=False):
+def _number(row, key, low, high, meaning, integral=False, missing=_REQUIRED, nan_ok=False):
     """``row[key]`` as a number in [low, high] (an int if ``integral``; NaN if ``nan_ok``: a
-    failed cell); ``missing`` when absent or empty."""
+    failed cell); ``missing`` when absent or empty, if given."""
     value = row.get(key)
     if value is None or (isinstance(value, str) and not value.strip()):
+        if missing is _REQUIRED:
+            raise ValueError(f"{key} is empty ({meaning}).")
         return missing
     try:
         if isinstance(value, (bool, np.bool_)):

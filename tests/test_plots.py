@@ -128,6 +128,8 @@ def test_few_labels_best_compares_shared_budgets():
         ("mean_accuracy", float("nan"), "mean_accuracy holds nan"),
         ("mean_accuracy", True, "mean_accuracy holds True: not a number"),
         ("mean_accuracy", "high", "mean_accuracy holds 'high': not a number"),
+        ("mean_accuracy", "", "mean_accuracy is empty"),  # a raw TypeError
+        ("n_labels", None, "n_labels is empty"),
         ("std_accuracy", 2.4, "std_accuracy holds 2.4"),  # a percentage: a ±240-point band
         ("std_accuracy", -0.05, "std_accuracy holds -0.05"),
         ("std_accuracy", "nan", "std_accuracy holds 'nan'"),  # the band silently left out
