@@ -729,7 +729,7 @@ def _few_label_row(row):
         "mean": 100 * mean,
         "std": 100 * std,
         "n_draws": n_draws,
-        "transductive": _boolean(row["transductive"]),
+        "transductive": _boolean(row["transductive"], "transductive"),
     }
 
 
@@ -755,15 +755,15 @@ def _number(row, key, low, high, meaning, integral=False, missing=_REQUIRED, nan
     return int(number) if integral else number
 
 
-def _boolean(value):
-    """``transductive`` as a bool: booleans, 0 / 1, or their usual spellings in text."""
+def _boolean(value, key):
+    """``value`` (``row[key]``) as a bool: booleans, 0 / 1, or their usual spellings in text."""
     if isinstance(value, (bool, np.bool_)) or (
         isinstance(value, (int, np.integer)) and value in (0, 1)
     ):
         return bool(value)
     if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
         return value.strip().lower() in _TRUE
-    raise ValueError(f"transductive holds {value!r}: True or False.")
+    raise ValueError(f"{key} holds {value!r}: True or False.")
 
 
 def _few_label_rows(rows):
@@ -772,7 +772,11 @@ def _few_label_rows(rows):
     would draw a zigzag through both: an error."""
     keys = ("dataset", "method", "representation", "n_labels", "mean_accuracy", "transductive")
     rows = _rows_with(rows, keys)
-    rows = [_few_label_row(row) for row in rows if not _boolean(row.get("outdated") or False)]
+    rows = [
+        _few_label_row(row)
+        for row in rows
+        if not _boolean(row.get("outdated") or False, "outdated")
+    ]
     if not rows:
         raise ValueError("Every row is outdated (computed by older code): nothing to draw.")
     seen = set()
@@ -843,8 +847,8 @@ def plot_few_labels(rows, *, anchors=None, families=None, display_names=None, ti
         Family label of each method, keyed by method name or by ``(method, representation)``
         (which wins), e.g. ``{"cnn": "from scratch", "fine_tuned": "fine-tuned"}``. The best
         line of a family is the one with the highest mean accuracy over the budgets they all
-        ran; when they share none, each is drawn. A line
-        whose method has no family is drawn on its own. ``None``: every line is drawn.
+        ran; when they share none, each is drawn. A line whose method has no family is drawn
+        on its own. ``None``: every line is drawn.
     display_names : dict, default=None
         Legend label of a line, keyed by ``(method, representation)`` or by method name;
         a line not in it is labelled ``"<method> on <representation>"``.
