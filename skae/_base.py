@@ -537,10 +537,10 @@ def _copies(callbacks):
 
 def _snapshot(value):
     """A parameter's value as trained: copies of what a user may change in place (lists,
-    dicts, the parameters of an unfitted autoencoder: ``autoencoder__latent_dim=9``)."""
+    arrays, dicts, the parameters of an unfitted autoencoder: ``autoencoder__latent_dim=9``)."""
     if isinstance(value, BaseEstimator) and not _is_fitted(value):
         return clone(value)
-    return copy.copy(value) if isinstance(value, (list, dict)) else value
+    return copy.copy(value) if isinstance(value, (list, dict, np.ndarray)) else value
 
 
 def _same(a, b):
