@@ -17,7 +17,7 @@ from sklearn.base import BaseEstimator, clone
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _is_fitted, validate_data
-from skorch.callbacks import Callback, EarlyStopping
+from skorch.callbacks import Callback
 
 from ._checks import (
     InputRangeWarning,
@@ -34,6 +34,7 @@ from ._checks import (
 )
 from ._precision import PRECISIONS, autocast, check_precision
 from ._skorch import (  # SkaeNet, InMemoryLoader, KeepBestOnInterrupt: here too for old pickles
+    EarlyStoppingFromStart,
     EpochProgressBar,
     FractionSplit,
     InMemoryLoader,
@@ -250,7 +251,8 @@ class TorchEstimator(BaseEstimator):
             callbacks.append(("epoch_progress_bar", EpochProgressBar()))
         last = []
         if self.patience is not None:
-            last = [("early_stopping", EarlyStopping(patience=self.patience, load_best=True))]
+            stopping = EarlyStoppingFromStart(patience=self.patience, load_best=True)
+            last = [("early_stopping", stopping)]
         self._user_callbacks(taken=[name for name, _ in callbacks + last])
         return callbacks + _copies(self.callbacks or []) + last
 

@@ -300,23 +300,24 @@ class KeepBestOnInterrupt(Callback):
         if getattr(net, "interrupted_", False):
             warnings.warn(self._restore(net), UserWarning)
         else:  # an EarlyStopping(load_best=True) loads its best epoch right after this
-            loads = [
-                es.best_epoch_ for es in _early_stoppings(net) if es.best_model_weights_ is not None
-            ]
-            last = net.history[-1]["epoch"] if net.history else None
-            net.weights_epoch_ = loads[-1] if loads else last
+            loads = [es.best_epoch_ for es in _early_stoppings(net) if es.best_model_weights_]
+            if loads and net.history:  # in the history: pickles and skae.io files keep it
+                net.history.record("weights_epoch", loads[-1])
         self.best_state_ = None  # not worth pickling
 
     def _restore(self, net):
         """Go back to the best epoch; the warning's text."""
         message = f"Training interrupted during epoch {len(net.history)}; "
         if self.best_state_ is None:
-            return message + "no epoch had finished, so the model keeps its half-trained weights."
+            none = "no epoch had finished" if _row_of_weights(net) is None else (
+                "no finished epoch had a finite loss"
+            )  # fmt: skip
+            return f"{message}{none}, so the model keeps its half-trained weights."
         net.module_.load_state_dict(self.best_state_[0])
         net.optimizer_.load_state_dict(self.best_state_[1])
         epochs = [row["epoch"] for row in net.history]
         del net.history[epochs.index(self.best_epoch_) + 1 :]
-        net.weights_epoch_ = self.best_epoch_
+        net.history[-1].pop("weights_epoch", None)  # its own weights now
         for early_stopping in _early_stoppings(net):
             early_stopping.best_model_weights_ = None  # its on_train_end comes next
         loss = "" if np.isinf(self.best_loss_) else f", loss {self.best_loss_:.4g}"
@@ -327,12 +328,28 @@ class KeepBestOnInterrupt(Callback):
 
 
 def _row_of_weights(net):
-    """The history row of the epoch whose weights ``net`` holds (``None``: not trained)."""
+    """The history row of the epoch whose weights ``net`` holds: the last finished one, or
+    the one early stopping loaded (``None``: not trained)."""
     finished = [row for row in net.history if "train_loss" in row]
-    epoch = getattr(net, "weights_epoch_", None)
-    return next(
-        (row for row in finished if row["epoch"] == epoch), finished[-1] if finished else None
-    )
+    if not finished:
+        return None
+    epoch = net.history[-1].get("weights_epoch", finished[-1]["epoch"])
+    return next((row for row in finished if row["epoch"] == epoch), finished[-1])
+
+
+class EarlyStoppingFromStart(EarlyStopping):
+    """skorch's ``EarlyStopping``, with the weights a warm fit or ``partial_fit`` starts from
+    as the best so far (skorch's starts each call afresh: the first new epoch, however bad,
+    replaced better starting weights)."""
+
+    def on_train_begin(self, net, **kwargs):
+        super().on_train_begin(net, **kwargs)
+        start = _row_of_weights(net)
+        if start is not None and self.monitor in start:
+            self.dynamic_threshold_ = self._calc_new_threshold(start[self.monitor])
+            self.best_epoch_ = start["epoch"]
+            if self.load_best:
+                self.best_model_weights_ = copy.deepcopy(net.module_.state_dict())
 
 
 def _early_stoppings(net):

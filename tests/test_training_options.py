@@ -510,6 +510,59 @@ def test_ctrl_c_in_a_warm_fit_after_early_stopping_keeps_the_weights_it_started_
     assert model.n_epochs_ == best
 
 
+@pytest.mark.parametrize("reload", ["pickle", "skae.io"])
+def test_a_saved_early_stopped_model_knows_which_epoch_its_weights_are_from(reload, tmp_path):
+    """skae.io's files lost it: a warm fit interrupted at once kept the weights but named the
+    last epoch and kept the history rows after the one early stopping had loaded."""
+    import skae.io
+
+    model = SoftmaxClassifier(
+        **DIVERGING, max_epochs=40, validation_fraction=0.25, patience=2, random_state=0
+    ).fit(X, Y)
+    best = int(np.argmin(model.validation_loss_curve_)) + 1
+    if reload == "pickle":
+        model = pickle.loads(pickle.dumps(model))
+    else:
+        skae.io.dump(model, tmp_path / "model.skae")
+        model = skae.io.load(tmp_path / "model.skae")
+    weights = _weights(model)
+    model.set_params(warm_start=True, callbacks=[FailAt(model.n_epochs_ + 1, KeyboardInterrupt)])
+    with pytest.warns(UserWarning, match=f"keeps the weights of epoch {best} "):
+        with pytest.raises(KeyboardInterrupt):
+            model.fit(X, Y)
+    _assert_same_weights(model, weights)
+    assert model.n_epochs_ == best
+
+
+def test_early_stopping_in_a_warm_fit_keeps_better_starting_weights():
+    """skorch's EarlyStopping starts each call afresh: a warm fit whose epochs were all worse
+    than the weights it started from ended with the best of the bad ones."""
+    model = SoftmaxClassifier(
+        max_epochs=5, batch_size=16, lr=0.05, validation_fraction=0.25, patience=2,
+        random_state=0,
+    ).fit(X, Y)  # fmt: skip
+    weights, loss = _weights(model), model.validation_loss_curve_[-1]
+    model.set_params(warm_start=True, lr=50.0, max_epochs=4).fit(X, Y)  # every epoch worse
+    assert min(model.validation_loss_curve_[5:]) > loss
+    _assert_same_weights(model, weights)
+    assert model.net_.history[-1, "weights_epoch"] == 5
+
+
+class NaNWeights(Callback):
+    def on_train_begin(self, net, **kwargs):
+        for parameter in net.module_.parameters():
+            parameter.data.fill_(float("nan"))
+
+
+def test_ctrl_c_when_every_loss_is_nan_says_so():
+    """It said "no epoch had finished" after two finished (NaN) epochs."""
+    model = SoftmaxClassifier(max_epochs=3, callbacks=[NaNWeights(), FailAt(3, KeyboardInterrupt)])
+    with pytest.warns(UserWarning, match="no finished epoch had a finite loss"):
+        with pytest.raises(KeyboardInterrupt):
+            model.fit(X, Y)
+    assert len(model.loss_curve_) == 2 and np.isnan(model.loss_curve_).all()
+
+
 def test_early_stopping_does_not_load_another_epoch_over_the_one_a_ctrl_c_kept():
     """EarlyStopping(load_best=True) ran after the Ctrl-C's restore and loaded its own best
     epoch of the call: weights of one epoch, optimizer state and warning of another."""
