@@ -539,23 +539,37 @@ def _copies(callbacks):
 
 def _snapshot(value):
     """A parameter's value as trained: copies of what a user may change in place (lists,
-    arrays, dicts, the parameters of an unfitted autoencoder: ``autoencoder__latent_dim=9``)."""
+    arrays, dicts, callbacks' settings, an unfitted autoencoder's parameters:
+    ``autoencoder__latent_dim=9``)."""
     if isinstance(value, BaseEstimator) and not _is_fitted(value):
         return clone(value)
-    return copy.copy(value) if isinstance(value, (list, dict, np.ndarray)) else value
+    if isinstance(value, (list, tuple)):
+        items = [_snapshot(item) for item in value]
+        if isinstance(value, tuple) and all(a is b for a, b in zip(items, value)):
+            return value  # immutable all through
+        return type(value)(items)
+    return copy.copy(value) if isinstance(value, (dict, np.ndarray, Callback)) else value
 
 
 def _same(a, b):
-    """Whether two parameter values are equal: unfitted estimators by their parameters,
-    other objects without ``==`` by identity."""
+    """Whether two parameter values are equal: sequences item by item, unfitted estimators
+    by their parameters, callbacks by their settings, other objects without ``==`` by
+    identity."""
+    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
     unfitted = [isinstance(v, BaseEstimator) and not _is_fitted(v) for v in (a, b)]
     if all(unfitted) and type(a) is type(b):
-        a, b = a.get_params(deep=False), b.get_params(deep=False)
-        return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
+        return _same_settings(a.get_params(deep=False), b.get_params(deep=False))
+    if isinstance(a, Callback) and type(a) is type(b):
+        return a is b or _same_settings(vars(a), vars(b))
     try:
         return a is b or bool(a == b)
     except (TypeError, ValueError):  # arrays, objects that refuse comparison
         return False
+
+
+def _same_settings(a, b):
+    return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
 
 
 def _plain(value):

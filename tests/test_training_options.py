@@ -619,6 +619,17 @@ class StopAtEpochEnd(Callback):
             raise KeyboardInterrupt
 
 
+def test_a_callback_changed_in_place_after_fit_is_seen_by_a_warm_fit():
+    """The record of the trained parameters held the same callback objects: a setting
+    changed in place compared equal, and the warm fit trained with the old copy."""
+    stopping = EarlyStopping(monitor="train_loss", patience=100, load_best=False)
+    model = SoftmaxClassifier(max_epochs=4, warm_start=True, callbacks=[("stop", stopping)])
+    model.fit(X, Y)
+    stopping.patience, stopping.threshold = 1, 10.0  # any epoch after the first is a miss
+    model.fit(X, Y)
+    assert model.n_epochs_ == 4 + 2
+
+
 def test_encoder_classifier_leaves_the_global_rngs_alone():
     np.random.seed(5)
     expected = np.random.rand()
