@@ -11,7 +11,7 @@ Nothing to draw (no rows, an unknown pipeline or repeat, no trained model) is a
 """
 
 import math
-from numbers import Real
+from numbers import Integral, Real
 
 import numpy as np
 from matplotlib import colormaps
@@ -60,11 +60,9 @@ def _scores_by_size(rows, pipeline, metric):
     """``(sizes, scores)`` for one pipeline: scores a masked array of shape (n_sizes,
     n_repeats), every repeat of every size (a partial run has more at some sizes)."""
     by_size = {}
-    for row in _rows_with(rows, ("pipeline", "train_size", metric)):
+    for row in _learning_rows(rows, metric):
         if row["pipeline"] == pipeline:
-            size = _number(row, "train_size", 1, np.inf, "a number of images", integral=True)
-            score = _number(row, metric, 0, 1, "as fractions", missing=np.nan, nan_ok=True)
-            by_size.setdefault(size, []).append(score)
+            by_size.setdefault(row["train_size"], []).append(row[metric])
     if not by_size:
         found = sorted({str(row["pipeline"]) for row in rows})
         raise ValueError(f"No rows of pipeline {pipeline!r}; the rows hold {found}.")
@@ -74,6 +72,60 @@ def _scores_by_size(rows, pipeline, metric):
     for i, size in enumerate(sizes):
         scores[i, : len(by_size[size])] = by_size[size]
     return np.array(sizes), np.ma.masked_invalid(scores)
+
+
+def _learning_rows(rows, *scores):
+    """Learning-curve cells checked and converted (``train_size`` a whole number >= 1,
+    ``repeat`` >= 0, ``scores`` fractions or NaN for a failed cell); two cells for one
+    pipeline, size and repeat (two runs mixed) would be averaged in: an error."""
+    converted, seen = [], set()
+    for row in _rows_with(rows, ("pipeline", "train_size", *scores)):
+        row = {
+            **row,
+            "train_size": _number(row, "train_size", 1, np.inf, "a number of images", True),
+            "repeat": _number(row, "repeat", 0, np.inf, "a repeat's index", True, missing=None),
+        }
+        for key in scores:
+            row[key] = _number(row, key, 0, 1, "as fractions", missing=np.nan, nan_ok=True)
+        cell = (row["pipeline"], row["train_size"], row["repeat"])
+        if cell[2] is not None and cell in seen:
+            raise ValueError(f"Two rows for pipeline, train_size, repeat {cell}: one run's rows.")
+        seen.add(cell)
+        converted.append(row)
+    return converted
+
+
+def _curve(values):
+    """A loss curve as floats: NaN (a diverged epoch) drawn as a gap; below 0, booleans or
+    text are errors."""
+    if values is None:
+        return np.empty(0)
+    curve = np.asarray(values)
+    if curve.ndim != 1 or curve.dtype.kind not in "iuf":
+        raise ValueError(f"loss_curve holds {values!r}: a sequence of losses.")
+    curve = curve.astype(float)
+    if (curve < 0).any():
+        raise ValueError(f"loss_curve holds {curve.min():g}: a loss is >= 0.")
+    return curve
+
+
+def _checked_accuracies(accuracies, name):
+    """``{key: {n_labels: accuracy %}}`` checked: sizes whole numbers >= 1, accuracies in
+    [0, 100] and not all <= 1 (fractions given as percentages draw at the bottom)."""
+    accuracies = accuracies or {}
+    points = {
+        key: {
+            _number({f"{name} size": n}, f"{name} size", 1, np.inf, "labels", True): _number(
+                {name: a}, name, 0, 100, "in %"
+            )
+            for n, a in values.items()
+        }
+        for key, values in accuracies.items()
+    }
+    values = [a for by_n in points.values() for a in by_n.values()]
+    if values and max(values) <= 1:
+        raise ValueError(f"{name} is in % (got {max(values):g}: a fraction?).")
+    return points
 
 
 def _rows_with(rows, keys):
@@ -180,7 +232,8 @@ def plot_learning_curves(
     fig, ax = _figure_and_axes(ax, (10, 5))
     display_names = display_names or {}
     paper_accuracy = {} if show_paper is False else (paper_accuracy or {})
-    rows = _rows_with(rows, ("pipeline", "train_size", metric))
+    rows = _learning_rows(rows, metric)
+    paper_accuracy = _checked_accuracies(paper_accuracy, "paper_accuracy")
     ran = sorted({row["train_size"] for row in rows})
     low, high = ran[0], ran[-1]
     n_repeats = 1
@@ -203,6 +256,11 @@ def plot_learning_curves(
     ax.set(xlabel="labeled training images", ylabel="test accuracy (%)", xscale="log")
     if low < high:  # one size: matplotlib's own margin
         ax.set_xlim(low, high)
+    if reported_sizes is not None:
+        reported_sizes = [
+            _number({"reported_sizes": n}, "reported_sizes", 1, np.inf, "sizes", True)
+            for n in reported_sizes
+        ]
     ax.set_xticks(_log_ticks(ran, reported_sizes))
     ax.xaxis.set_minor_locator(NullLocator())
     ax.xaxis.set_major_formatter(ScalarFormatter())
@@ -330,11 +388,14 @@ def plot_head_losses(rows, pipeline, *, repeat=0, max_curves=8, ax=None):
     """
     if not (isinstance(max_curves, int) and max_curves >= 1):
         raise ValueError(f"max_curves must be a positive int, got {max_curves!r}.")
+    if isinstance(repeat, bool) or not isinstance(repeat, Integral) or repeat < 0:
+        raise ValueError(f"repeat must be an int >= 0, got {repeat!r}.")
     rows = _rows_with(rows, ("pipeline", "repeat", "train_size", "loss_curve"))
+    rows = [{**row, "loss_curve": _curve(row["loss_curve"])} for row in _learning_rows(rows)]
     cells = [r for r in rows if (r["pipeline"], r["repeat"]) == (pipeline, repeat)]
-    cells = sorted((r for r in cells if r["loss_curve"]), key=lambda r: r["train_size"])
+    cells = sorted((r for r in cells if len(r["loss_curve"])), key=lambda r: r["train_size"])
     if not cells:
-        found = sorted({(str(r["pipeline"]), r["repeat"]) for r in rows if r["loss_curve"]})
+        found = sorted({(str(r["pipeline"]), r["repeat"]) for r in rows if len(r["loss_curve"])})
         raise ValueError(
             f"No head loss curves of pipeline {pipeline!r}, repeat {repeat}; (pipeline, "
             f"repeat) with curves: {found}."
@@ -344,7 +405,7 @@ def plot_head_losses(rows, pipeline, *, repeat=0, max_curves=8, ax=None):
     colors = colormaps["viridis"](np.linspace(0, 1, max(1, len(keep))))
     for color, i in zip(colors, keep):
         curve = cells[i]["loss_curve"]
-        ax.plot(np.arange(1, len(curve) + 1), curve, color=color, label=f"{cells[i]['train_size']}")
+        ax.plot(np.arange(1, len(curve) + 1), curve, color=color, label=str(cells[i]["train_size"]))
     ax.set(title=f"{pipeline}: head training loss", xlabel="epoch", ylabel="cross-entropy")
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.legend(title="labels", fontsize="small")
@@ -678,8 +739,11 @@ def plot_search_results(cv_results, *, score="mean_test_score", ax=None):
     >>> [t.get_text() for t in plot_search_results(results).axes[0].get_xticklabels()]
     ['lr', 'optimizer', 'mean_test_score']
     """
-    params = cv_results["params"]
-    scores = np.asarray(cv_results[score], dtype=float)
+    params, scores = list(cv_results["params"]), list(cv_results[score])
+    if len(params) != len(scores):
+        raise ValueError(f"{len(params)} candidates in params but {len(scores)} {score}.")
+    scores = np.array([_number({score: v}, score, -np.inf, np.inf, "scores", nan_ok=True)
+                       for v in scores])  # fmt: skip
     finite = np.isfinite(scores)  # a failed candidate (error_score=nan) is left out
     if not finite.any():
         raise ValueError(f"No candidate has a finite {score}: nothing to draw.")
@@ -689,6 +753,8 @@ def plot_search_results(cv_results, *, score="mean_test_score", ax=None):
     for name in names:
         values = [p.get(name) for p in params]
         if all(isinstance(v, Real) and not isinstance(v, bool) for v in values):
+            if name == "lr" and min(values) <= 0:
+                raise ValueError(f"lr holds {min(values)!r}: drawn on a log scale, lr > 0.")
             numbers = np.log10(values) if name == "lr" else np.asarray(values, dtype=float)
         else:
             categories = sorted(set(map(str, values)))
@@ -704,7 +770,9 @@ def plot_search_results(cv_results, *, score="mean_test_score", ax=None):
         ax.plot(range(len(row)), row, color=color, alpha=0.7)
     ax.set_xticks(range(len(names) + 1), [*names, score])
     ax.set_yticks([])
-    ax.set_title("Hyperparameter search (lr on a log scale; yellow = best)")
+    failed = int((~finite).sum())
+    left_out = f"; {failed} failed candidate(s) left out" if failed else ""
+    ax.set_title(f"Hyperparameter search (lr on a log scale; yellow = best{left_out})")
     return fig
 
 
@@ -722,9 +790,7 @@ def _few_label_row(row):
     std = _number(row, "std_accuracy", 0, 1, "a fraction, as mean_accuracy", missing=0.0)
     n_draws = _number(row, "n_draws", 1, np.inf, "a count of draws", integral=True, missing=None)
     return {
-        "dataset": row["dataset"],
-        "method": row["method"],
-        "representation": row["representation"],
+        **{key: _text(row, key) for key in ("dataset", "method", "representation")},
         "n_labels": _number(row, "n_labels", 1, np.inf, "a budget of labels", integral=True),
         "mean": 100 * mean,
         "std": 100 * std,
@@ -753,6 +819,13 @@ def _number(row, key, low, high, meaning, integral=False, missing=_REQUIRED, nan
         kind = "a whole number" if integral else "a number"
         raise ValueError(f"{key} holds {value!r}: {kind} in [{low}, {high}] ({meaning}).")
     return int(number) if integral else number
+
+
+def _text(row, key):
+    """``row[key]``: a name, so a non-empty string."""
+    if not isinstance(row[key], str) or not row[key].strip():
+        raise ValueError(f"{key} holds {row[key]!r}: a name.")
+    return row[key]
 
 
 def _boolean(value, key):
@@ -786,6 +859,21 @@ def _few_label_rows(rows):
             raise ValueError(f"Two rows for {point}: give one summary's rows.")
         seen.add((point, row["transductive"]))
     return rows
+
+
+def _checked_anchors(anchors):
+    """``{dataset: {label: ({n_labels: accuracy %}, transductive)}}`` checked."""
+    checked = {}
+    for dataset, marks in (anchors or {}).items():
+        for label, mark in marks.items():
+            if not (isinstance(mark, (tuple, list)) and len(mark) == 2):
+                raise ValueError(
+                    f"anchors[{dataset!r}][{label!r}] holds {mark!r}: a pair "
+                    "({n_labels: accuracy %}, transductive)."
+                )
+            [values] = _checked_accuracies({label: mark[0]}, "anchors").values()
+            checked.setdefault(dataset, {})[label] = values, _boolean(mark[1], "transductive")
+    return checked
 
 
 def _lookup(mapping, method, representation):
@@ -898,7 +986,7 @@ def plot_few_labels(rows, *, anchors=None, families=None, display_names=None, ti
     ['100', '1000']
     """
     rows = _few_label_rows(rows)
-    anchors = anchors or {}
+    anchors = _checked_anchors(anchors)
     titles = titles or {}
     datasets = list(dict.fromkeys(row["dataset"] for row in rows))
     datasets.sort(key=lambda d: list(titles).index(d) if d in titles else len(titles))

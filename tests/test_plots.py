@@ -412,3 +412,83 @@ def test_latent_space_and_noise_examples_refuse_what_they_cannot_draw():
         plot_latent_space(codes[:, :1], [0, 1] * 3, method=None)
     with pytest.raises(ValueError, match="channels last"):
         plot_noise_examples(np.random.default_rng(0).random((2, 8, 8, 3), dtype=np.float32))
+
+
+def test_learning_curve_rows_that_would_draw_a_wrong_figure_are_refused():
+    """Each was drawn: text sizes sorted as text (an axis from 89 down to 0), a second run's
+    rows averaged in, published fractions drawn at the bottom, negative or boolean losses."""
+    rows = _cells("a", {100: [0.5], 200: [0.8]})
+    as_text = [{**row, "train_size": str(row["train_size"])} for row in rows]  # csv.DictReader
+    ax = plot_learning_curves(as_text).axes[0]
+    assert list(ax.lines[0].get_xdata()) == [100, 200]
+    for call, message in [
+        (lambda: plot_learning_curves(rows + rows[:1]), r"Two rows for .*\('a', 100, 0\)"),
+        (lambda: plot_cnn_train_test(rows + rows[:1], "a"), "Two rows for"),
+        (lambda: plot_learning_curves(rows, paper_accuracy={"a": {100: 0.68}}), "in %"),
+        (lambda: plot_learning_curves(rows, paper_accuracy={"a": {100: np.nan}}), "nan"),
+        (lambda: plot_learning_curves(rows, paper_accuracy={"a": {"x": 68}}), "size holds 'x'"),
+        (lambda: plot_learning_curves(rows, reported_sizes=["x"]), "reported_sizes holds 'x'"),
+        (lambda: plot_head_losses(rows, "a", repeat=False), "repeat must be an int"),
+        (lambda: plot_head_losses(_with(rows, loss_curve=[1.0, -2.0]), "a"), "holds -2"),
+        (lambda: plot_head_losses(_with(rows, loss_curve=[True, False]), "a"), "sequence of"),
+        (lambda: plot_head_losses(_with(rows, loss_curve="[2.0, 1.0]"), "a"), "sequence of"),
+        (lambda: plot_head_losses(_with(rows, train_size=0.5), "a"), "train_size holds 0.5"),
+    ]:
+        with pytest.raises(ValueError, match=message):
+            call()
+    nan_curve = plot_head_losses(_with(rows, loss_curve=[2.0, np.nan]), "a")  # diverged: a gap
+    assert len(nan_curve.axes[0].lines) == 2
+
+
+def _with(rows, **values):
+    return [{**row, **values} for row in rows]
+
+
+@pytest.mark.parametrize(
+    "results, message",
+    [
+        ({"params": [{"lr": 0.0}, {"lr": 0.1}], "mean_test_score": [0.1, 0.2]}, "lr holds 0.0"),
+        ({"params": [{"lr": 0.1}] * 3, "mean_test_score": [0.1, 0.2]}, "3 candidates"),
+        ({"params": [{"lr": 0.1}], "mean_test_score": [True]}, "holds True"),
+    ],
+)
+def test_search_results_that_would_draw_a_wrong_figure_are_refused(results, message):
+    from skae.plots import plot_search_results
+
+    with pytest.raises(ValueError, match=message):
+        plot_search_results(results)
+
+
+def test_search_results_title_counts_the_failed_candidates():
+    from skae.plots import plot_search_results
+
+    results = {
+        "params": [{"lr": 0.1}, {"lr": 0.01}, {"lr": 1.0}],
+        "mean_test_score": [0.2, 0.1, -np.inf],
+    }
+    assert "1 failed candidate(s) left out" in plot_search_results(results).axes[0].get_title()
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        ({"dataset": float("nan")}, "dataset holds nan: a name"),
+        ({"method": ""}, "method holds '': a name"),
+    ],
+)
+def test_few_labels_names_must_be_names(summary_rows, change, message):
+    with pytest.raises(ValueError, match=message):
+        plot_few_labels([{**summary_rows[0], **change}])
+
+
+@pytest.mark.parametrize(
+    "anchors, message",
+    [
+        ({"mnist": {"x": {10: 50}}}, r"anchors\['mnist'\]\['x'\] holds .*: a pair"),
+        ({"mnist": {"x": ({100: 0.99}, False)}}, "anchors is in %"),
+        ({"mnist": {"x": ({100: 99}, "maybe")}}, "transductive holds 'maybe'"),
+    ],
+)
+def test_few_labels_malformed_anchors_are_named(summary_rows, anchors, message):
+    with pytest.raises(ValueError, match=message):
+        plot_few_labels(summary_rows, anchors=anchors)
