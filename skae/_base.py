@@ -91,9 +91,10 @@ TRAINING_OPTIONS_DOC = """\
         weights and optimizer state (``loss_curve_`` and ``n_epochs_`` extend) instead of
         starting over. Training settings changed by ``set_params`` in between (``lr``,
         ``weight_decay``, ``momentum``, ``batch_size``, loss weights, callbacks...) apply from
-        then on; changing the network (its sizes, ``dropout``, ``optimizer``, ``device``) is
-        an error that sets the trained value back (equal values such as ``[8]`` for ``(8,)``,
-        or the ``image_shape`` that ``None`` resolved to, are no change).
+        then on (a setting changed in place, e.g. a callback's, counts too); changing the
+        network (its sizes, ``dropout``, ``optimizer``, ``device``, a pretrained autoencoder
+        refit since) is an error that sets the trained value back (equal values such as
+        ``[8]`` for ``(8,)``, or the ``image_shape`` that ``None`` resolved to, are no change).
     precision : {"float32", "bfloat16", "float16"}, default="float32"
         Arithmetic of the forward passes and losses, in training and in inference
         (``torch.autocast``); weights, gradients and optimizer state stay float32, and
@@ -338,6 +339,17 @@ class TorchEstimator(BaseEstimator):
             k for k, v in params.items()
             if not _same(self._as_trained(k, v), self._as_trained(k, trained.get(k, v)))
         }  # fmt: skip
+        refit = {
+            k for k, state in getattr(self, "_trained_states", {}).items()
+            if params[k] is trained[k] and not _same(_fitted_state(params[k]), state)
+        }  # fmt: skip
+        if refit & set(self._fixed_when_warm):
+            raise ValueError(
+                f"warm_start cannot go on: the {', '.join(sorted(refit))} this "
+                f"{type(self).__name__} trained from was refit or had its parameters changed "
+                "since, so it no longer describes this model's network: fit from scratch "
+                "(warm_start=False) to train from it as it is now."
+            )
         fixed = [k for k in self._fixed_when_warm if k in changed]
         if fixed:  # restored, so that get_params, clone and pickles describe the network
             self.set_params(**{k: trained[k] for k in fixed})
@@ -450,6 +462,10 @@ class TorchEstimator(BaseEstimator):
         self.net_ = net
         params = self.get_params(deep=False)  # what a warm fit and skae.io compare with
         self._trained_params = {k: _snapshot(v) for k, v in params.items()}
+        self._trained_states = {
+            k: _fitted_state(v) for k, v in params.items()
+            if isinstance(v, BaseEstimator) and _is_fitted(v)
+        }  # fmt: skip  # kept as the same objects: a refit in place is not seen otherwise
         for epoch in net.history:  # per-batch records: 9 MB for 100 epochs of 60 000 images
             epoch["batches"] = []
         finished = [epoch for epoch in net.history if "train_loss" in epoch]
@@ -539,8 +555,8 @@ def _copies(callbacks):
 
 def _snapshot(value):
     """A parameter's value as trained: copies of what a user may change in place (lists,
-    arrays, dicts, callbacks' settings, an unfitted autoencoder's parameters:
-    ``autoencoder__latent_dim=9``)."""
+    arrays, dicts and callbacks' settings, all the way down; an unfitted autoencoder's
+    parameters: ``autoencoder__latent_dim=9``)."""
     if isinstance(value, BaseEstimator) and not _is_fitted(value):
         return clone(value)
     if isinstance(value, (list, tuple)):
@@ -548,15 +564,39 @@ def _snapshot(value):
         if isinstance(value, tuple) and all(a is b for a, b in zip(items, value)):
             return value  # immutable all through
         return type(value)(items)
-    return copy.copy(value) if isinstance(value, (dict, np.ndarray, Callback)) else value
+    if isinstance(value, dict):
+        return {key: _snapshot(item) for key, item in value.items()}
+    if isinstance(value, Callback):
+        snapshot = copy.copy(value)
+        vars(snapshot).update(_snapshot(vars(value)))
+        return snapshot
+    return value.copy() if isinstance(value, np.ndarray) else value
+
+
+def _fitted_state(value):
+    """What a refit in place changes in a fitted estimator parameter (a pretrained
+    autoencoder), which stays the same object: its parameters and its losses."""
+    inner = getattr(value, "estimator", value)  # a FrozenEstimator's
+    return {
+        "params": _snapshot(inner.get_params(deep=False)),
+        "loss_curve": list(getattr(inner, "loss_curve_", [])),
+    }
 
 
 def _same(a, b):
-    """Whether two parameter values are equal: sequences item by item, unfitted estimators
-    by their parameters, callbacks by their settings, other objects without ``==`` by
-    identity."""
+    """Whether two parameter values are equal: sequences and dicts item by item, arrays by
+    their values, unfitted estimators by their parameters, callbacks by their settings,
+    other objects without ``==`` by identity."""
     if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
         return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
+    if isinstance(a, dict) and isinstance(b, dict):
+        return _same_settings(a, b)
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        a, b = np.asarray(a), np.asarray(b)
+        if a.dtype == object or b.dtype == object:
+            return a.shape == b.shape and all(map(_same, a.flat, b.flat))
+        nan = a.dtype.kind in "fc"  # NaN where NaN was is no change
+        return a.shape == b.shape and a.dtype == b.dtype and np.array_equal(a, b, equal_nan=nan)
     unfitted = [isinstance(v, BaseEstimator) and not _is_fitted(v) for v in (a, b)]
     if all(unfitted) and type(a) is type(b):
         return _same_settings(a.get_params(deep=False), b.get_params(deep=False))
@@ -564,7 +604,7 @@ def _same(a, b):
         return a is b or _same_settings(vars(a), vars(b))
     try:
         return a is b or bool(a == b)
-    except (TypeError, ValueError):  # arrays, objects that refuse comparison
+    except (TypeError, ValueError):  # objects that refuse comparison
         return False
 
 

@@ -5,6 +5,7 @@ Everything that depends on skorch's internals lives here, apart from the sklearn
 """
 
 import copy
+import hashlib
 import math
 import signal
 import threading
@@ -61,6 +62,10 @@ class SkaeNet(NeuralNet):
         super().__init__(*args, **kwargs)
         self.clip_grad_norm = clip_grad_norm
         self.precision = precision
+
+    def partial_fit(self, X, y=None, classes=None, **fit_params):
+        self.fit_data_ = _fingerprint(X, y, self.train_split)  # before on_train_begin
+        return super().partial_fit(X, y, classes=classes, **fit_params)
 
     def fit_loop(self, X, y=None, epochs=None, **fit_params):
         # skorch ends training quietly on Ctrl-C; remember it, so that the estimator can
@@ -265,6 +270,38 @@ def _noting_sigint(net):
         signal.signal(signal.SIGINT, previous)
 
 
+def _fingerprint(X, y, split):
+    """A digest of a fit's data and validation split: the losses of two fits compare only
+    when theirs agree. ``None`` for data that is not arrays (never taken as the same)."""
+    digest = hashlib.blake2b(digest_size=16)
+    for array in (X, y):
+        if array is None:
+            digest.update(b"None")
+            continue
+        try:
+            array = np.ascontiguousarray(to_numpy(array))
+            digest.update(f"{array.shape}{array.dtype}".encode())
+            digest.update(array)
+        except (TypeError, AttributeError, ValueError, BufferError):  # not a plain array
+            return None
+    settings = None if split is None else (split.cv, split.stratified, split.random_state)
+    digest.update(f"{type(split).__name__}{settings}".encode())
+    return digest.hexdigest()
+
+
+def _start_loss(net, monitor):
+    """The weights a warm fit starts from, as the row of the epoch they are from, and their
+    ``monitor`` loss; ``(None, inf)`` when not trained. The loss is infinite (beaten by any
+    epoch) when unmeasured, or measured on other data or another validation split than this
+    fit's (the rows' ``fit_data``): a validation loss on other samples is not comparable."""
+    start = _row_of_weights(net)
+    if start is None:
+        return None, np.inf
+    measured_on = start.get("fit_data")
+    same_data = measured_on is not None and measured_on == getattr(net, "fit_data_", None)
+    return start, start.get(monitor, np.inf) if same_data else np.inf
+
+
 class KeepBestOnInterrupt(Callback):
     """On Ctrl-C, go back to the best finished epoch instead of half-trained weights.
 
@@ -272,20 +309,24 @@ class KeepBestOnInterrupt(Callback):
     afterwards. "Best" is the lowest validation loss when there is a validation split, else
     the lowest training loss; in a warm fit or ``partial_fit`` the weights the call starts
     from are a candidate too (with the loss of the epoch they are from; beaten by any epoch
-    when unmeasured, e.g. a validation split new to this call). The model becomes the fit that
-    ended at that epoch: its weights, optimizer state and history (later rows dropped), so a
-    warm fit goes on from there. An ``EarlyStopping(load_best=True)`` does not then load
-    another epoch over it.
+    when unmeasured or measured on other data, see ``_start_loss``). The model becomes the
+    fit that ended at that epoch: its weights, optimizer state and history (later rows
+    dropped), so a warm fit goes on from there (starting weights that early stopping loaded
+    come with the optimizer state of the last epoch before it stopped: skorch's
+    ``EarlyStopping`` restores weights only). An ``EarlyStopping(load_best=True)`` does not
+    then load another epoch over it. Each history row records a digest of its fit's data
+    (``fit_data``), which a warm fit compares with its own.
     """
 
     def on_train_begin(self, net, **kwargs):
         self.best_loss_, self.best_epoch_, self.best_state_ = np.inf, None, None
         self.monitor_ = "train_loss" if net.train_split is None else "valid_loss"
-        start = _row_of_weights(net)
+        start, loss = _start_loss(net, self.monitor_)
         if start is not None:
-            self._keep(net, start["epoch"], start.get(self.monitor_, np.inf))
+            self._keep(net, start["epoch"], loss)
 
     def on_epoch_end(self, net, **kwargs):
+        net.history.record("fit_data", getattr(net, "fit_data_", None))  # after PrintLog's
         row = net.history[-1]
         loss = row.get(self.monitor_, row["train_loss"])
         if loss < self.best_loss_:
@@ -339,14 +380,14 @@ def _row_of_weights(net):
 
 class EarlyStoppingFromStart(EarlyStopping):
     """skorch's ``EarlyStopping``, with the weights a warm fit or ``partial_fit`` starts from
-    as the best so far (skorch's starts each call afresh: the first new epoch, however bad,
-    replaced better starting weights)."""
+    as the best so far when their loss was measured on this fit's data (skorch's starts each
+    call afresh: the first new epoch, however bad, replaced better starting weights)."""
 
     def on_train_begin(self, net, **kwargs):
         super().on_train_begin(net, **kwargs)
-        start = _row_of_weights(net)
-        if start is not None and self.monitor in start:
-            self.dynamic_threshold_ = self._calc_new_threshold(start[self.monitor])
+        start, loss = _start_loss(net, self.monitor)
+        if np.isfinite(loss):  # measured on this fit's data
+            self.dynamic_threshold_ = self._calc_new_threshold(loss)
             self.best_epoch_ = start["epoch"]
             if self.load_best:
                 self.best_model_weights_ = copy.deepcopy(net.module_.state_dict())

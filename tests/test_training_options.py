@@ -710,3 +710,89 @@ def test_denoising_standardized_inputs_warns_that_the_noise_clips_them():
     standardized = (X - X.mean()) / X.std()
     with pytest.warns(InputRangeWarning, match="clips the noisy images"):
         ConvAETransformer(channels=(4, 2), noise="gaussian", max_epochs=1).fit(standardized)
+
+
+@pytest.mark.parametrize("new", ["data", "validation split"])
+def test_a_warm_fit_on_other_data_does_not_compare_its_losses_with_the_old_ones(new):
+    """The starting weights' validation loss, measured on the old split, seeded early
+    stopping: every epoch on the harder new data looked worse, and the model was set back
+    to the starting weights without a word."""
+    model = SoftmaxClassifier(
+        max_epochs=6, batch_size=16, lr=0.05, validation_fraction=0.25, patience=2,
+        random_state=0,
+    ).fit(X, Y)  # fmt: skip
+    start = model.net_.history[-1].get("weights_epoch", model.n_epochs_)
+    old_best = model.validation_loss_curve_[start - 1]
+    X_new, fraction = (X, 0.5) if new == "validation split" else (RNG.random(X.shape, "f4"), 0.25)
+    Y_new = RNG.permutation(Y) if new == "data" else Y  # labels noise cannot fit: higher loss
+    weights, n_before = _weights(model), model.n_epochs_
+    lr = 50.0 if new == "validation split" else 0.05  # there, new weights only get worse
+    model.set_params(warm_start=True, max_epochs=3, validation_fraction=fraction, lr=lr)
+    new_losses = model.fit(X_new, Y_new).validation_loss_curve_[n_before:]
+    assert min(new_losses) > old_best, "the set-up should make the new losses higher"
+    kept = model.net_.history[-1].get("weights_epoch", model.n_epochs_)
+    assert kept == n_before + 1 + int(np.argmin(new_losses))  # the best of this fit
+    with pytest.raises(AssertionError):
+        _assert_same_weights(model, weights)
+
+
+def test_ctrl_c_in_a_warm_fit_on_other_data_keeps_its_own_best_epoch():
+    model = SoftmaxClassifier(
+        max_epochs=4, batch_size=16, lr=0.05, validation_fraction=0.25, random_state=0
+    ).fit(X, Y)
+    X_new, Y_new = RNG.random(X.shape, "f4"), RNG.permutation(Y)
+    model.set_params(warm_start=True, max_epochs=3, callbacks=[FailAt(7, KeyboardInterrupt)])
+    with pytest.warns(UserWarning, match="keeps the weights of epoch [56] "):
+        with pytest.raises(KeyboardInterrupt):
+            model.fit(X_new, Y_new)
+    assert model.n_epochs_ in (5, 6)
+
+
+def test_a_callback_setting_changed_deep_in_place_is_seen_by_a_warm_fit():
+    """Only the callback's own attributes were copied: an item of its list changed in place
+    compared equal, and the warm fit trained with the old schedule."""
+    schedule = LRScheduler("MultiStepLR", milestones=[100], gamma=0.1)
+    model = SoftmaxClassifier(max_epochs=1, lr=0.1, warm_start=True, callbacks=[schedule])
+    model.fit(X, Y)
+    schedule.kwargs["milestones"][0] = 1  # the rate drops after the first epoch
+    model.fit(X, Y)
+    assert learning_rates(model) == [pytest.approx(0.01)]
+
+
+class WeightedCount(Callback):
+    def __init__(self, weights):
+        self.weights = weights
+        self.epochs = 0
+
+    def on_epoch_end(self, net, **kwargs):
+        self.epochs += 1
+
+
+def test_an_equal_array_set_again_is_no_change():
+    """Arrays compared with == raised, which counted as a change: the warm fit replaced the
+    callbacks with fresh copies, losing their state (here, the epochs counted)."""
+    counter = WeightedCount(np.array([0.5, 1.0, 2.0]))
+    model = SoftmaxClassifier(max_epochs=1, warm_start=True, callbacks=[("count", counter)])
+    model.fit(X, Y)
+    counter.weights = np.array([0.5, 1.0, 2.0])  # another object, equal values
+    model.fit(X, Y)
+    assert dict(model.net_.callbacks_)["count"].epochs == 2
+    counter.weights[0] = 0.0  # a real change: fresh copies
+    model.fit(X, Y)
+    assert dict(model.net_.callbacks_)["count"].epochs == 1
+
+
+@pytest.mark.parametrize("frozen", [False, True])
+def test_a_pretrained_autoencoder_refit_in_place_is_refused_by_a_warm_fit(frozen):
+    """The warm fit compared the autoencoder by identity: refit with another latent_dim, it
+    still described the classifier's network (clone, get_params and skae.io read it)."""
+    from sklearn.frozen import FrozenEstimator
+
+    ae = ConvAETransformer(channels=(4, 2), max_epochs=1, random_state=0).fit(X)
+    clf = EncoderClassifier(FrozenEstimator(ae) if frozen else ae, max_epochs=1, random_state=0)
+    clf.set_params(warm_start=True).fit(X, Y)
+    clf.fit(X, Y)  # untouched: goes on
+    ae.set_params(latent_dim=3).fit(X)
+    with pytest.raises(ValueError, match="autoencoder this EncoderClassifier trained from was"):
+        clf.fit(X, Y)
+    assert clf.n_epochs_ == 2
