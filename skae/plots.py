@@ -98,7 +98,7 @@ def _learning_rows(rows, *scores):
 def _curve(values):
     """A loss curve as floats: NaN (a diverged epoch) drawn as a gap; below 0, booleans or
     text are errors."""
-    if values is None:
+    if _missing(values):
         return np.empty(0)
     curve = np.asarray(values)
     if curve.ndim != 1 or curve.dtype.kind not in "iuf":
@@ -303,14 +303,20 @@ def plot_cnn_train_test(rows, pipeline="cnn", *, ax=None):
     sizes, train_scores = _scores_by_size(rows, pipeline, "train_accuracy")
     _, test_scores = _scores_by_size(rows, pipeline, "test_accuracy")
     fig, ax = _figure_and_axes(ax, (7, 4.5))
-    display = LearningCurveDisplay(
-        train_sizes=sizes,
-        train_scores=train_scores,
-        test_scores=test_scores,
-        score_name="accuracy",
-    )
-    style = "fill_between" if train_scores.shape[1] > 1 else None  # no spread of 1 repeat
-    display.plot(ax=ax, score_type="both", std_display_style=style)
+    if len(sizes) == 1:  # LearningCurveDisplay needs two sizes to choose its x scale
+        for name, scores in (("Train", train_scores), ("Test", test_scores)):
+            ax.errorbar(sizes, scores.mean(axis=1), scores.std(axis=1), fmt="o", label=name)
+        ax.set(xlabel="Number of samples in the training set", ylabel="accuracy")
+        ax.legend()
+    else:
+        display = LearningCurveDisplay(
+            train_sizes=sizes,
+            train_scores=train_scores,
+            test_scores=test_scores,
+            score_name="accuracy",
+        )
+        style = "fill_between" if train_scores.shape[1] > 1 else None  # no spread of 1 repeat
+        display.plot(ax=ax, score_type="both", std_display_style=style)
     ax.set_title(f"{pipeline}: train vs test accuracy")
     return fig
 
@@ -386,7 +392,7 @@ def plot_head_losses(rows, pipeline, *, repeat=0, max_curves=8, ax=None):
     >>> len(plot_head_losses(rows, "p").axes[0].lines)
     2
     """
-    if not (isinstance(max_curves, int) and max_curves >= 1):
+    if isinstance(max_curves, bool) or not isinstance(max_curves, Integral) or max_curves < 1:
         raise ValueError(f"max_curves must be a positive int, got {max_curves!r}.")
     if isinstance(repeat, bool) or not isinstance(repeat, Integral) or repeat < 0:
         raise ValueError(f"repeat must be an int >= 0, got {repeat!r}.")
@@ -719,6 +725,10 @@ def plot_latent_space(codes, labels, *, method="pca", random_state=0, title=None
 def plot_search_results(cv_results, *, score="mean_test_score", ax=None):
     """Parallel coordinates of a hyperparameter search, coloured by score (seed-1 Fig. 13).
 
+    Learning rates (``lr``, ``encoder_lr``, also a pipeline step's: ``clf__lr``) are drawn
+    on a log scale, other numbers linearly, text in sorted order. Candidates whose score is
+    NaN (failed fits) are left out, and counted in the title.
+
     Parameters
     ----------
     cv_results : dict
@@ -753,9 +763,10 @@ def plot_search_results(cv_results, *, score="mean_test_score", ax=None):
     for name in names:
         values = [p.get(name) for p in params]
         if all(isinstance(v, Real) and not isinstance(v, bool) for v in values):
-            if name == "lr" and min(values) <= 0:
-                raise ValueError(f"lr holds {min(values)!r}: drawn on a log scale, lr > 0.")
-            numbers = np.log10(values) if name == "lr" else np.asarray(values, dtype=float)
+            log = name.rpartition("__")[2] in _LOG_SCALED  # clf__lr too
+            if log and min(values) <= 0:
+                raise ValueError(f"{name} holds {min(values)!r}: drawn on a log scale, > 0.")
+            numbers = np.log10(values) if log else np.asarray(values, dtype=float)
         else:
             categories = sorted(set(map(str, values)))
             numbers = np.array([categories.index(str(v)) for v in values], dtype=float)
@@ -772,10 +783,13 @@ def plot_search_results(cv_results, *, score="mean_test_score", ax=None):
     ax.set_yticks([])
     failed = int((~finite).sum())
     left_out = f"; {failed} failed candidate(s) left out" if failed else ""
-    ax.set_title(f"Hyperparameter search (lr on a log scale; yellow = best{left_out})")
+    logs = [name for name in names if name.rpartition("__")[2] in _LOG_SCALED]
+    on_log = f"{', '.join(logs)} on a log scale; " if logs else ""
+    ax.set_title(f"Hyperparameter search ({on_log}yellow = best{left_out})")
     return fig
 
 
+_LOG_SCALED = ("lr", "encoder_lr")  # learning rates span decades
 _ANCHOR_MARKERS = ("s", "^", "D", "v", "P", "*", "X", "p", "h", "<", ">", "d")
 
 
@@ -803,7 +817,7 @@ def _number(row, key, low, high, meaning, integral=False, missing=_REQUIRED, nan
     """``row[key]`` as a number in [low, high] (an int if ``integral``; NaN if ``nan_ok``: a
     failed cell); ``missing`` when absent or empty, if given."""
     value = row.get(key)
-    if value is None or (isinstance(value, str) and not value.strip()):
+    if _missing(value) and (missing is not _REQUIRED or not isinstance(value, Real)):
         if missing is _REQUIRED:
             raise ValueError(f"{key} is empty ({meaning}).")
         return missing
@@ -819,6 +833,17 @@ def _number(row, key, low, high, meaning, integral=False, missing=_REQUIRED, nan
         kind = "a whole number" if integral else "a number"
         raise ValueError(f"{key} holds {value!r}: {kind} in [{low}, {high}] ({meaning}).")
     return int(number) if integral else number
+
+
+def _missing(value):
+    """Whether a record's value is absent: ``None``, empty text, or NaN / ``pandas.NA`` (the
+    empty cells of ``DataFrame.to_dict("records")``)."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return True
+    try:
+        return bool(value != value)  # NaN, NaT
+    except (TypeError, ValueError):  # pandas.NA refuses bool(); arrays are values
+        return type(value).__name__ == "NAType"
 
 
 def _text(row, key):
@@ -848,7 +873,7 @@ def _few_label_rows(rows):
     rows = [
         _few_label_row(row)
         for row in rows
-        if not _boolean(row.get("outdated") or False, "outdated")
+        if _missing(row.get("outdated")) or not _boolean(row["outdated"], "outdated")
     ]
     if not rows:
         raise ValueError("Every row is outdated (computed by older code): nothing to draw.")
@@ -927,7 +952,9 @@ def plot_few_labels(rows, *, anchors=None, families=None, display_names=None, ti
         ``summary.csv`` as ``csv.DictReader`` reads them): ``dataset``, ``method``,
         ``representation``, ``n_labels``, ``mean_accuracy``, ``std_accuracy``, ``n_draws``
         and ``transductive``; accuracies as fractions. Rows marked ``outdated`` (computed by
-        older code, † in the tables) are left out.
+        older code, † in the tables) are left out. An empty text, ``None``, NaN or
+        ``pandas.NA`` (``DataFrame.to_dict("records")``) is a missing value: no band for
+        ``std_accuracy``, not outdated; a required one missing is an error.
     anchors : dict, default=None
         Published results to mark, ``{dataset: {label: ({n_labels: accuracy %},
         transductive)}}``; a data set not in it gets none.

@@ -138,7 +138,6 @@ def test_few_labels_best_compares_shared_budgets():
         ("n_labels", True, "n_labels holds True"),  # drawn at 1
         ("n_labels", "1e3x", "n_labels holds '1e3x': not a number"),
         ("n_draws", -3, "n_draws holds -3"),  # still drew a band
-        ("n_draws", float("nan"), "n_draws holds nan"),
         ("transductive", "maybe", "transductive holds 'maybe'"),
         ("transductive", float("nan"), "transductive holds nan"),  # pandas' empty cell
     ],
@@ -492,3 +491,69 @@ def test_few_labels_names_must_be_names(summary_rows, change, message):
 def test_few_labels_malformed_anchors_are_named(summary_rows, anchors, message):
     with pytest.raises(ValueError, match=message):
         plot_few_labels(summary_rows, anchors=anchors)
+
+
+class NAType:
+    """As ``pandas.NA``: comparisons give NA, whose truth value is a TypeError."""
+
+    def __ne__(self, other):
+        return self
+
+    def __bool__(self):
+        raise TypeError("boolean value of NA is ambiguous")
+
+
+def test_records_with_nan_for_missing_values_draw_as_without_them(summary_rows):
+    """``DataFrame.to_dict("records")`` writes NaN (pandas.NA for nullable columns) where a
+    value is missing: NaN ``outdated`` was read as True, NaN ``std_accuracy`` and ``repeat``
+    as numbers out of range, a NaN ``loss_curve`` as a malformed curve."""
+    pandas_na = NAType()
+    for empty in (np.nan, pandas_na):
+        row = {**summary_rows[0], "outdated": empty, "std_accuracy": empty, "n_draws": empty}
+        [line] = data_lines(plot_few_labels([row]).axes[0])
+        assert list(line.get_ydata()) == [100 * summary_rows[0]["mean_accuracy"]]
+    empty = {"repeat": np.nan, "loss_curve": np.nan, "train_accuracy": 1.0}
+    learning = [{"pipeline": "p", "train_size": n, "test_accuracy": a, **empty}
+                for n, a in [(10, 0.5), (20, 0.7)]]  # fmt: skip
+    [line] = plot_learning_curves(learning, show_paper=False).axes[0].get_lines()
+    assert list(line.get_ydata()) == [50.0, 70.0]
+    curves = [{**learning[0], "repeat": 0, "loss_curve": [1.0, 0.5]}, learning[1]]
+    assert len(plot_head_losses(curves, "p").axes[0].lines) == 1  # the NaN curve: none
+    with pytest.raises(ValueError, match="transductive holds nan"):
+        plot_few_labels([{**summary_rows[0], "transductive": np.nan}])  # required: no default
+    with pytest.raises(ValueError, match="mean_accuracy is empty"):
+        plot_few_labels([{**summary_rows[0], "mean_accuracy": pandas_na}])
+
+
+def test_head_losses_take_any_integer_count_and_refuse_others():
+    rows = [{"pipeline": "p", "train_size": n, "repeat": 0, "loss_curve": [2.0, 1.0]}
+            for n in (10, 20, 30, 40)]  # fmt: skip
+    assert len(plot_head_losses(rows, "p", max_curves=np.int64(3)).axes[0].lines) == 3
+    for bad in (True, 0, 2.0, "3"):
+        with pytest.raises(ValueError, match="max_curves must be a positive int"):
+            plot_head_losses(rows, "p", max_curves=bad)
+
+
+@pytest.mark.parametrize("repeats", [1, 3])
+def test_train_test_accuracy_of_a_single_train_size(repeats):
+    """LearningCurveDisplay failed on one size ("zero-size array") choosing its x scale."""
+    rows = [{"pipeline": "cnn", "train_size": 100, "repeat": r, "train_accuracy": 1.0,
+             "test_accuracy": 0.8 + r / 100} for r in range(repeats)]  # fmt: skip
+    ax = plot_cnn_train_test(rows).axes[0]
+    means = [container.lines[0].get_ydata()[0] for container in ax.containers]
+    assert means == pytest.approx([1.0, 0.8 + (repeats - 1) / 200])
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["Train", "Test"]
+
+
+def test_search_results_of_a_pipeline_draw_its_learning_rates_on_a_log_scale():
+    from skae.plots import plot_search_results
+
+    results = {"params": [{"clf__lr": lr} for lr in (1e-4, 1e-3, 1e-1)],
+               "mean_test_score": [0.1, 0.2, 0.3]}  # fmt: skip
+    ax = plot_search_results(results).axes[0]
+    starts = [line.get_ydata()[0] for line in ax.lines]
+    assert starts == pytest.approx([0.0, 1 / 3, 1.0])  # decades, evenly spaced
+    assert "clf__lr on a log scale" in ax.get_title()
+    with pytest.raises(ValueError, match="clf__encoder_lr holds 0"):
+        plot_search_results({"params": [{"clf__encoder_lr": 0}, {"clf__encoder_lr": 0.1}],
+                             "mean_test_score": [0.1, 0.2]})  # fmt: skip
