@@ -6,6 +6,7 @@ loop and the callbacks; skae validates input, seeds, batches in memory and infer
 """
 
 import copy
+import hashlib
 import inspect
 import math
 from contextlib import contextmanager
@@ -14,6 +15,7 @@ from numbers import Integral, Real
 import numpy as np
 import torch
 from sklearn.base import BaseEstimator, clone
+from sklearn.frozen import FrozenEstimator
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _is_fitted, validate_data
@@ -241,7 +243,8 @@ class TorchEstimator(BaseEstimator):
         """By default every given sample trains: no hidden 20 % hold-out."""
         if self.validation_fraction is None:
             return None
-        return FractionSplit(self.validation_fraction, stratified=self._stratify, random_state=0)
+        fraction = _plain(self.validation_fraction)
+        return FractionSplit(fraction, stratified=self._stratify, random_state=0)
 
     def _callbacks(self):
         """skae's callbacks, then copies of the user's (a fit leaves the parameter as set)."""
@@ -341,7 +344,8 @@ class TorchEstimator(BaseEstimator):
         }  # fmt: skip
         refit = {
             k for k, state in getattr(self, "_trained_states", {}).items()
-            if params[k] is trained[k] and not _same(_fitted_state(params[k]), state)
+            if _unfrozen(params[k]) is _unfrozen(trained[k])
+            and not _same(_fitted_state(params[k]), state)
         }  # fmt: skip
         if refit & set(self._fixed_when_warm):
             raise ValueError(
@@ -555,8 +559,9 @@ def _copies(callbacks):
 
 def _snapshot(value):
     """A parameter's value as trained: copies of what a user may change in place (lists,
-    arrays, dicts and callbacks' settings, all the way down; an unfitted autoencoder's
-    parameters: ``autoencoder__latent_dim=9``)."""
+    sets, dicts, arrays, tensors and callbacks' settings, all the way down; an unfitted
+    autoencoder's parameters: ``autoencoder__latent_dim=9``). Other objects are kept as
+    they are: their attributes changed in place are not seen."""
     if isinstance(value, BaseEstimator) and not _is_fitted(value):
         return clone(value)
     if isinstance(value, (list, tuple)):
@@ -570,41 +575,66 @@ def _snapshot(value):
         snapshot = copy.copy(value)
         vars(snapshot).update(_snapshot(vars(value)))
         return snapshot
-    return value.copy() if isinstance(value, np.ndarray) else value
+    if isinstance(value, torch.Tensor):
+        return value.detach().clone()
+    return value.copy() if isinstance(value, (np.ndarray, set, bytearray)) else value
 
 
 def _fitted_state(value):
     """What a refit in place changes in a fitted estimator parameter (a pretrained
-    autoencoder), which stays the same object: its parameters and its losses."""
-    inner = getattr(value, "estimator", value)  # a FrozenEstimator's
-    return {
-        "params": _snapshot(inner.get_params(deep=False)),
-        "loss_curve": list(getattr(inner, "loss_curve_", [])),
-    }
+    autoencoder), which stays the same object: its network's weights (a digest; shapes
+    included), or the parameters of an estimator without one."""
+    inner = _unfrozen(value)
+    net = getattr(inner, "net_", None)
+    if net is None:
+        return _snapshot(inner.get_params(deep=False))
+    digest = hashlib.blake2b(digest_size=16)
+    for name, weights in net.module_.state_dict().items():
+        weights = weights.detach().cpu().contiguous()
+        digest.update(f"{name}{tuple(weights.shape)}{weights.dtype}".encode())
+        digest.update(weights.reshape(-1).view(torch.uint8).numpy())
+    return digest.hexdigest()
+
+
+def _unfrozen(value):
+    """The estimator in a ``FrozenEstimator`` (the same pretrained autoencoder either way)."""
+    return value.estimator if isinstance(value, FrozenEstimator) else value
 
 
 def _same(a, b):
-    """Whether two parameter values are equal: sequences and dicts item by item, arrays by
-    their values, unfitted estimators by their parameters, callbacks by their settings,
-    other objects without ``==`` by identity."""
+    """Whether two parameter values are equal: sequences and dicts item by item, arrays and
+    tensors by their values, unfitted estimators by their parameters, a fitted one and its
+    ``FrozenEstimator`` as one, callbacks by their settings, other objects without ``==``
+    by identity."""
     if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
         return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
     if isinstance(a, dict) and isinstance(b, dict):
         return _same_settings(a, b)
+    if isinstance(a, torch.Tensor) or isinstance(b, torch.Tensor):
+        tensors = isinstance(a, torch.Tensor) and isinstance(b, torch.Tensor)
+        return (
+            tensors
+            and (a.shape, a.dtype, a.device) == (b.shape, b.dtype, b.device)
+            and (torch.equal(a, b) or bool(((a == b) | (a.isnan() & b.isnan())).all()))
+        )
     if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
         a, b = np.asarray(a), np.asarray(b)
         if a.dtype == object or b.dtype == object:
             return a.shape == b.shape and all(map(_same, a.flat, b.flat))
         nan = a.dtype.kind in "fc"  # NaN where NaN was is no change
         return a.shape == b.shape and a.dtype == b.dtype and np.array_equal(a, b, equal_nan=nan)
+    if isinstance(a, FrozenEstimator) or isinstance(b, FrozenEstimator):
+        return _unfrozen(a) is _unfrozen(b) and _is_fitted(_unfrozen(a))
     unfitted = [isinstance(v, BaseEstimator) and not _is_fitted(v) for v in (a, b)]
     if all(unfitted) and type(a) is type(b):
         return _same_settings(a.get_params(deep=False), b.get_params(deep=False))
     if isinstance(a, Callback) and type(a) is type(b):
         return a is b or _same_settings(vars(a), vars(b))
+    if type(a) is type(b) and callable(getattr(a, "equals", None)):  # pandas objects
+        return bool(a.equals(b))
     try:
         return a is b or bool(a == b)
-    except (TypeError, ValueError):  # objects that refuse comparison
+    except (TypeError, ValueError, RuntimeError):  # objects that refuse comparison
         return False
 
 

@@ -34,6 +34,7 @@ from tqdm.auto import tqdm
 from ._base import TorchEstimator, as_tensor, seeded, unchanged_on_error
 from ._classifiers import CNNClassifier, SoftmaxClassifier
 from ._precision import autocast
+from ._skorch import _fingerprint
 
 ADAM_BETAS, ADAM_EPS = (0.9, 0.999), 1e-8  # torch.optim.Adam's defaults, as a lone fit uses
 
@@ -159,7 +160,8 @@ def prepare(estimator, X, y, rows):
     estimator._validate_params()
     estimator._check_device()
     rows = np.asarray(rows)
-    _, y_encoded, net = estimator._prepare_fit(_safe_indexing(X, rows), _safe_indexing(y, rows))
+    X, y_encoded, net = estimator._prepare_fit(_safe_indexing(X, rows), _safe_indexing(y, rows))
+    net.fit_data_ = _fingerprint(as_tensor(X), y_encoded, net.train_split)  # as fit's
     return Fit(estimator, net, rows, y_encoded)
 
 
@@ -326,7 +328,7 @@ class _Model:
         for epoch, (losses, duration) in enumerate(history, 1):
             loss = float(losses[k])
             row = {"epoch": epoch, "train_batch_count": n_batches, "dur": duration}
-            row.update(train_loss=loss, train_loss_best=loss < best)
+            row.update(train_loss=loss, train_loss_best=loss < best, fit_data=self.net.fit_data_)
             self.net.history.new_epoch()
             for key, value in row.items():
                 self.net.history.record(key, value)

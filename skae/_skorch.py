@@ -65,7 +65,24 @@ class SkaeNet(NeuralNet):
 
     def partial_fit(self, X, y=None, classes=None, **fit_params):
         self.fit_data_ = _fingerprint(X, y, self.train_split)  # before on_train_begin
+        self.start_valid_loss_ = self._start_valid_loss(X, y)
         return super().partial_fit(X, y, classes=classes, **fit_params)
+
+    def _start_valid_loss(self, X, y):
+        """The validation loss of the weights a warm fit starts from on this fit's
+        validation split, when their recorded one is from other data (``None`` otherwise):
+        so that the call's epochs are compared with them on the same samples."""
+        start = _row_of_weights(self) if self.initialized_ else None
+        if start is None or self.train_split is None or start.get("fit_data") == self.fit_data_:
+            return None
+        with warnings.catch_warnings():  # the split's own warnings come again in training
+            warnings.simplefilter("ignore")
+            _, dataset_valid = self.get_split_datasets(X, y)
+        total, count = 0.0, 0
+        for batch in self.get_iterator(dataset_valid, training=False):
+            total += self.validation_step(batch)["loss"].item() * len(batch[0])
+            count += len(batch[0])
+        return total / count  # skorch's valid_loss: the batches weighted by their size
 
     def fit_loop(self, X, y=None, epochs=None, **fit_params):
         # skorch ends training quietly on Ctrl-C; remember it, so that the estimator can
@@ -285,21 +302,25 @@ def _fingerprint(X, y, split):
         except (TypeError, AttributeError, ValueError, BufferError):  # not a plain array
             return None
     settings = None if split is None else (split.cv, split.stratified, split.random_state)
-    digest.update(f"{type(split).__name__}{settings}".encode())
+    settings = [v.item() if isinstance(v, np.generic) else v for v in settings or ()]
+    digest.update(f"{type(split).__name__}{settings}".encode())  # 0.25 as np.float64(0.25)
     return digest.hexdigest()
 
 
 def _start_loss(net, monitor):
     """The weights a warm fit starts from, as the row of the epoch they are from, and their
-    ``monitor`` loss; ``(None, inf)`` when not trained. The loss is infinite (beaten by any
-    epoch) when unmeasured, or measured on other data or another validation split than this
-    fit's (the rows' ``fit_data``): a validation loss on other samples is not comparable."""
+    ``monitor`` loss; ``(None, inf)`` when not trained. A loss recorded on other data or
+    another validation split than this fit's (the rows' ``fit_data``) is not comparable:
+    the validation loss is measured again on this fit's split, a training loss counts as
+    infinite (beaten by any epoch), as does an unmeasured one."""
     start = _row_of_weights(net)
     if start is None:
         return None, np.inf
     measured_on = start.get("fit_data")
-    same_data = measured_on is not None and measured_on == getattr(net, "fit_data_", None)
-    return start, start.get(monitor, np.inf) if same_data else np.inf
+    if measured_on is not None and measured_on == getattr(net, "fit_data_", None):
+        return start, start.get(monitor, np.inf)
+    remeasured = getattr(net, "start_valid_loss_", None)
+    return start, remeasured if monitor == "valid_loss" and remeasured is not None else np.inf
 
 
 class KeepBestOnInterrupt(Callback):
@@ -308,8 +329,8 @@ class KeepBestOnInterrupt(Callback):
     skorch turns a ``KeyboardInterrupt`` into the end of training; the estimator re-raises it
     afterwards. "Best" is the lowest validation loss when there is a validation split, else
     the lowest training loss; in a warm fit or ``partial_fit`` the weights the call starts
-    from are a candidate too (with the loss of the epoch they are from; beaten by any epoch
-    when unmeasured or measured on other data, see ``_start_loss``). The model becomes the
+    from are a candidate too (with the loss of the epoch they are from, or measured again
+    on this fit's validation split when that loss is from other data, see ``_start_loss``). The model becomes the
     fit that ended at that epoch: its weights, optimizer state and history (later rows
     dropped), so a warm fit goes on from there (starting weights that early stopping loaded
     come with the optimizer state of the last epoch before it stopped: skorch's

@@ -752,8 +752,8 @@ def plot_search_results(cv_results, *, score="mean_test_score", ax=None):
     params, scores = list(cv_results["params"]), list(cv_results[score])
     if len(params) != len(scores):
         raise ValueError(f"{len(params)} candidates in params but {len(scores)} {score}.")
-    scores = np.array([_number({score: v}, score, -np.inf, np.inf, "scores", nan_ok=True)
-                       for v in scores])  # fmt: skip
+    scores = np.array([_number({score: v}, score, -np.inf, np.inf, "scores", missing=np.nan,
+                               nan_ok=True) for v in scores])  # fmt: skip
     finite = np.isfinite(scores)  # a failed candidate (error_score=nan) is left out
     if not finite.any():
         raise ValueError(f"No candidate has a finite {score}: nothing to draw.")

@@ -57,6 +57,7 @@ def assert_same_model(lone, batched):
         assert batched_row.keys() == lone_row.keys()  # train_batch_count was missing
         assert batched_row["train_batch_count"] == lone_row["train_batch_count"]
         assert batched_row["train_loss_best"] == lone_row["train_loss_best"]
+        assert batched_row["fit_data"] == lone_row["fit_data"]  # a warm fit compares losses
     np.testing.assert_array_equal(batched.classes_, lone.classes_)
     lone_state = lone.net_.optimizer_.state_dict()["state"]  # a warm fit goes on from it
     batched_state = batched.net_.optimizer_.state_dict()["state"]
