@@ -330,13 +330,14 @@ class KeepBestOnInterrupt(Callback):
     afterwards. "Best" is the lowest validation loss when there is a validation split, else
     the lowest training loss; in a warm fit or ``partial_fit`` the weights the call starts
     from are a candidate too (with the loss of the epoch they are from, or measured again
-    on this fit's validation split when that loss is from other data, see ``_start_loss``). The model becomes the
-    fit that ended at that epoch: its weights, optimizer state and history (later rows
-    dropped), so a warm fit goes on from there (starting weights that early stopping loaded
-    come with the optimizer state of the last epoch before it stopped: skorch's
-    ``EarlyStopping`` restores weights only). An ``EarlyStopping(load_best=True)`` does not
-    then load another epoch over it. Each history row records a digest of its fit's data
-    (``fit_data``), which a warm fit compares with its own.
+    on this fit's validation split when that loss is from other data, see
+    ``_start_loss``). The model becomes the fit that ended at that epoch: its weights,
+    optimizer state and history (later rows dropped), so a warm fit goes on from there
+    (starting weights that early stopping loaded come with the optimizer state of the last
+    epoch before it stopped: skorch's ``EarlyStopping`` restores weights only). An
+    ``EarlyStopping(load_best=True)`` does not then load another epoch over it. Each
+    history row records a digest of its fit's data (``fit_data``), which a warm fit
+    compares with its own.
     """
 
     def on_train_begin(self, net, **kwargs):
