@@ -266,9 +266,13 @@ class GraphClassifier(LabeledScoreMixin, ClassifierMixin, BaseEstimator):
         check_is_fitted(self)
         X = validate_data(self, flatten_images(self, X, None)[0], dtype=np.float64, reset=False)
         X = np.ldexp(X, -self._exponent)
-        distances, neighbors = self._neighbors.kneighbors(X)
-        node = distances[:, 0] == 0  # a sample of the graph: its own label alone
-        neighbors[node] = neighbors[node, :1]
+        neighbors = self._neighbors.kneighbors(X, return_distance=False)
+        # A sample of the graph: its own label alone. Found by equality, not by a distance of
+        # 0: the |x|^2 - 2xy + |y|^2 distances of another BLAS leave ~1e-8 between copies.
+        nodes = self._neighbors._fit_X
+        for j in range(neighbors.shape[1]):
+            node = (X == nodes[neighbors[:, j]]).all(1)
+            neighbors[node] = neighbors[node, j : j + 1]
         votes = np.searchsorted(self.classes_, self._pool_labels)[neighbors]
         counts = np.stack([(votes == c).sum(1) for c in range(len(self.classes_))], axis=1)
         return counts / counts.sum(1, keepdims=True)

@@ -478,3 +478,18 @@ def test_graph_classifier_says_how_to_flatten_images(digits):
     model = GraphClassifier().fit(images.reshape(600, -1), y)
     with pytest.raises(ValueError, match=message):
         model.predict(images)
+
+
+@pytest.mark.parametrize("method", HEADS)
+def test_training_samples_far_from_the_origin_keep_their_graph_labels(method):
+    """A sample of the graph was found by a nearest distance of exactly 0, which the
+    |x|^2 - 2xy + |y|^2 distances miss far from the origin (and on some BLAS anywhere):
+    labeled samples were outvoted by their neighbours."""
+    X, blob = blobs(0, 4)
+    X += 3e7  # unit spreads 3e7 from the origin: float64 still holds them to 4e-9
+    y = np.full(100, -1)
+    y[::7] = blob[::7]
+    y[[3, 55]] = 1 - blob[[3, 55]]  # labels against their blob: only their own node keeps them
+    model = GraphClassifier(**HEADS[method]).fit(X, y)
+    np.testing.assert_array_equal(model.predict(X.copy()), model.transduction_)
+    np.testing.assert_array_equal(model.predict(X)[y != -1], y[y != -1])
