@@ -4,6 +4,7 @@ import joblib
 import pytest
 import torch
 from distributed import Client, LocalCluster, get_task_stream
+from threadpoolctl import threadpool_limits
 
 from skae._cli import main
 from skae.studies import run_learning_curve
@@ -32,7 +33,15 @@ def test_study_on_dask_matches_a_local_run(client, tmp_path):
         on_dask = run_learning_curve(
             "tiny", out=tmp_path / "dask", pipelines=PIPELINES, n_jobs=-1, verbose=0
         )
-    local = run_learning_curve("tiny", out=tmp_path / "local", pipelines=PIPELINES, verbose=0)
+    threads = torch.get_num_threads()
+    try:  # like the workers: one thread (sums in another order move an image on some BLAS)
+        torch.set_num_threads(1)
+        with threadpool_limits(1):
+            local = run_learning_curve(
+                "tiny", out=tmp_path / "local", pipelines=PIPELINES, verbose=0
+            )
+    finally:
+        torch.set_num_threads(threads)
     key = ("pipeline", "train_size", "repeat", "test_accuracy", "full_test_accuracy")
     assert [[row[k] for k in key] for row in on_dask] == [[row[k] for k in key] for row in local]
     assert len(tasks.data) >= len(local)  # the cells really ran on the cluster

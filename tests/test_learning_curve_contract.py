@@ -55,11 +55,11 @@ def _summary(warning):
     return warning.category, text.split("Below")[0].split("Details")[0], errors
 
 
-def assert_same_results(got, expected):
+def assert_same_results(got, expected, rtol=1e-5):
     assert len(got) == len(expected)
     for a, b in zip(got, expected):
         assert np.shape(a) == np.shape(b)
-        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)  # NaN where NaN
+        np.testing.assert_allclose(a, b, rtol=rtol, atol=1e-6)  # NaN where NaN
 
 
 def seen_by(log):
@@ -283,7 +283,9 @@ def test_cnn_with_dropout_matches_sklearn():
     cnn = CNNClassifier(max_epochs=2, random_state=0)  # dropout=0.2
     kwargs = dict(train_sizes=[40, 80], cv=3, scoring="neg_log_loss")
     (got, _), (expected, _) = both("learning_curve", cnn, X, Y, **kwargs)
-    assert_same_results(got, expected)
+    # 2 epochs through vmapped convolutions: their float32 sums, in another order than a
+    # lone network's, move a loss by up to 1e-4 on some CPUs (AMD EPYC: 7.8e-5)
+    assert_same_results(got, expected, rtol=1e-3)
 
 
 @pytest.mark.parametrize("image_shape", [(1, 8, 8), None])
