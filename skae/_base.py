@@ -350,8 +350,8 @@ class TorchEstimator(BaseEstimator):
         if refit & set(self._fixed_when_warm):
             raise ValueError(
                 f"warm_start cannot go on: the {', '.join(sorted(refit))} this "
-                f"{type(self).__name__} trained from was refit or had its parameters changed "
-                "since, so it no longer describes this model's network: fit from scratch "
+                f"{type(self).__name__} trained from was refit since (its weights changed), "
+                "so it no longer describes this model's network: fit from scratch "
                 "(warm_start=False) to train from it as it is now."
             )
         fixed = [k for k in self._fixed_when_warm if k in changed]
@@ -615,7 +615,7 @@ def _same(a, b):
         return (
             tensors
             and (a.shape, a.dtype, a.device) == (b.shape, b.dtype, b.device)
-            and (torch.equal(a, b) or bool(((a == b) | (a.isnan() & b.isnan())).all()))
+            and bool(((a == b) | (a.isnan() & b.isnan())).all())  # NaN where NaN: no change
         )
     if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
         a, b = np.asarray(a), np.asarray(b)
