@@ -93,10 +93,11 @@ TRAINING_OPTIONS_DOC = """\
         weights and optimizer state (``loss_curve_`` and ``n_epochs_`` extend) instead of
         starting over. Training settings changed by ``set_params`` in between (``lr``,
         ``weight_decay``, ``momentum``, ``batch_size``, loss weights, callbacks...) apply from
-        then on (a setting changed in place, e.g. a callback's, counts too); changing the
-        network (its sizes, ``dropout``, ``optimizer``, ``device``, a pretrained autoencoder
-        refit since) is an error that sets the trained value back (equal values such as
-        ``[8]`` for ``(8,)``, or the ``image_shape`` that ``None`` resolved to, are no change).
+        then on (lists, dicts, sets, arrays, tensors and callbacks' settings changed in
+        place count too; other objects' attributes do not); changing the network (its
+        sizes, ``dropout``, ``optimizer``, ``device``, a pretrained autoencoder refit since)
+        is an error that sets the trained value back (equal values such as ``[8]`` for
+        ``(8,)``, or the ``image_shape`` that ``None`` resolved to, are no change).
     precision : {"float32", "bfloat16", "float16"}, default="float32"
         Arithmetic of the forward passes and losses, in training and in inference
         (``torch.autocast``); weights, gradients and optimizer state stay float32, and
