@@ -593,7 +593,16 @@ class CtrlCAtEpochEnd(Callback):
             time.sleep(1)  # the handler raises here
 
 
-def test_ctrl_c_during_epoch_end_callbacks_is_raised_again_unlike_a_callbacks_stop():
+@pytest.fixture
+def ctrl_c_raises():
+    """Python's own SIGINT handler, as in a terminal: a process started in the background
+    by a non-interactive shell (nohup, some CI runners) ignores SIGINT."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
+
+
+def test_ctrl_c_during_epoch_end_callbacks_is_raised_again_unlike_a_callbacks_stop(ctrl_c_raises):
     """It was taken for EarlyStopping's deliberate KeyboardInterrupt: training ended without
     a word and the script went on with a model trained for fewer epochs than asked."""
     model = SoftmaxClassifier(max_epochs=4, random_state=0, callbacks=[CtrlCAtEpochEnd(2)])
