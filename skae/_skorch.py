@@ -73,7 +73,7 @@ class SkaeNet(NeuralNet):
         validation split, when their recorded one is from other data (``None`` otherwise):
         so that the call's epochs are compared with them on the same samples."""
         start = _row_of_weights(self) if self.initialized_ else None
-        if start is None or self.train_split is None or start.get("fit_data") == self.fit_data_:
+        if start is None or self.train_split is None or _measured_on_this_data(start, self):
             return None
         with warnings.catch_warnings():  # the split's own warnings come again in training
             warnings.simplefilter("ignore")
@@ -316,11 +316,17 @@ def _start_loss(net, monitor):
     start = _row_of_weights(net)
     if start is None:
         return None, np.inf
-    measured_on = start.get("fit_data")
-    if measured_on is not None and measured_on == getattr(net, "fit_data_", None):
+    if _measured_on_this_data(start, net):
         return start, start.get(monitor, np.inf)
     remeasured = getattr(net, "start_valid_loss_", None)
     return start, remeasured if monitor == "valid_loss" and remeasured is not None else np.inf
+
+
+def _measured_on_this_data(row, net):
+    """Whether ``row``'s losses were measured on the data and split of ``net``'s current
+    fit (unknown data, ``None``, is never the same)."""
+    measured_on = row.get("fit_data")
+    return measured_on is not None and measured_on == getattr(net, "fit_data_", None)
 
 
 class KeepBestOnInterrupt(Callback):

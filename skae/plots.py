@@ -763,7 +763,7 @@ def plot_search_results(cv_results, *, score="mean_test_score", ax=None):
     for name in names:
         values = [p.get(name) for p in params]
         if all(isinstance(v, Real) and not isinstance(v, bool) for v in values):
-            log = name.rpartition("__")[2] in _LOG_SCALED  # clf__lr too
+            log = _log_scaled(name)
             if log and min(values) <= 0:
                 raise ValueError(f"{name} holds {min(values)!r}: drawn on a log scale, > 0.")
             numbers = np.log10(values) if log else np.asarray(values, dtype=float)
@@ -783,13 +783,18 @@ def plot_search_results(cv_results, *, score="mean_test_score", ax=None):
     ax.set_yticks([])
     failed = int((~finite).sum())
     left_out = f"; {failed} failed candidate(s) left out" if failed else ""
-    logs = [name for name in names if name.rpartition("__")[2] in _LOG_SCALED]
+    logs = [name for name in names if _log_scaled(name)]
     on_log = f"{', '.join(logs)} on a log scale; " if logs else ""
     ax.set_title(f"Hyperparameter search ({on_log}yellow = best{left_out})")
     return fig
 
 
-_LOG_SCALED = ("lr", "encoder_lr")  # learning rates span decades
+def _log_scaled(name):
+    """Whether a searched parameter is drawn on a log scale: learning rates span decades
+    (``lr``, ``encoder_lr``, a pipeline step's ``clf__lr``)."""
+    return name.rpartition("__")[2] in ("lr", "encoder_lr")
+
+
 _ANCHOR_MARKERS = ("s", "^", "D", "v", "P", "*", "X", "p", "h", "<", ">", "d")
 
 
