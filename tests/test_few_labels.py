@@ -138,6 +138,8 @@ def test_precision_is_recorded_and_cells_of_another_precision_are_not_reused(tmp
     assert (tmp_path / "summary.csv").exists() and (tmp_path / "summary_bfloat16.csv").exists()
     assert (tmp_path / "figures" / "few_labels_bfloat16.png").exists()
     assert len(list((tmp_path / "autoencoders").glob("dense_ae_digits-*.joblib"))) == 2
+    assert run_few_labels("tiny", methods=methods, precision="bfloat16", max_cells=0, **args)
+    run_few_labels("tiny", methods=methods, **args)  # all done: nothing computed
     runs = study.CellLog(tmp_path / "runs.jsonl").read()
     assert [run["precision"] for run in runs] == ["float32", "bfloat16"]
     assert len(bf16) == len(fp32) and [r["method"] for r in bf16] == [r["method"] for r in fp32]

@@ -365,10 +365,13 @@ def test_tables_keep_every_pipeline_and_tables_only_train_nothing(tmp_path):
     table = (tmp_path / "learning_curve.csv").read_text()
     assert "raw_pixels_logreg" in table and "random_encoder" in table
     cached = sorted((tmp_path / "autoencoders").iterdir())
+    runs = (tmp_path / "runs.jsonl").read_text()
     assert run_learning_curve("quick", max_cells=0, **args) == []
     assert (tmp_path / "learning_curve.csv").read_text() == table
     assert sorted((tmp_path / "autoencoders").iterdir()) == cached
     assert len(run_learning_curve("tiny", max_cells=0, **args)) == table.count("\n") - 1
+    run_learning_curve("tiny", pipelines=["random_encoder"], **args)  # all done
+    assert (tmp_path / "runs.jsonl").read_text() == runs  # tables only: no run to record
 
 
 def test_another_data_set_needs_another_folder(tmp_path):

@@ -346,14 +346,6 @@ def run_few_labels(
     out.mkdir(parents=True, exist_ok=True)
     with locked(out):
         descriptions = _describe_datasets(out, data)
-        CellLog(out / "runs.jsonl").append(
-            environment(
-                device,
-                precision=precision,
-                profile=asdict(profile),
-                datasets=[d.describe() for d in data.values()],
-            )
-        )
         log = CellLog(out / "cells.jsonl")
         comparable = [
             cell
@@ -378,6 +370,15 @@ def run_few_labels(
             if _key(cell) not in done and (n_labels is None or cell["n_labels"] in n_labels)
         ]
         todo = todo[:max_cells]
+        if todo:  # a run that only writes the tables computes nothing to record
+            CellLog(out / "runs.jsonl").append(
+                environment(
+                    device,
+                    precision=precision,
+                    profile=asdict(profile),
+                    datasets=[d.describe() for d in data.values()],
+                )
+            )
         rerun = sorted({cell["method"] for cell in todo if _key(cell) in outdated})
         if rerun and verbose:
             print(

@@ -316,9 +316,9 @@ def run_learning_curve(
         ``"paper"`` is the seed's protocol (50 sizes 160-8000, 3 repeats, 100 epochs);
         ``"quick"`` takes minutes on a laptop CPU; ``"tiny"`` seconds.
     out : path-like, default="results"
-        Output folder: ``cells.jsonl`` (resume log), ``runs.jsonl`` (what produced each
-        run: versions, threads, device, processor), ``learning_curve.csv`` and ``.json``,
-        the cached autoencoders and ``figures/``. Locked while a run uses it.
+        Output folder: ``cells.jsonl`` (resume log), ``runs.jsonl`` (what produced
+        each run that trained: versions, threads, device, processor), ``learning_curve.csv``
+        and ``.json``, the cached autoencoders and ``figures/``. Locked while a run uses it.
     pipelines : list of str, default=None
         Names of the pipelines to run (see :func:`make_pipelines`); ``None`` runs all.
     dataset : str or path-like, default="mnist"
@@ -409,7 +409,6 @@ def run_learning_curve(
     out.mkdir(parents=True, exist_ok=True)
     with locked(out):
         run = environment(device, precision=precision, n_jobs=n_jobs, dataset=main.describe())
-        CellLog(out / "runs.jsonl").append(run)
         if verbose and skipped:
             print(f"{main.title}: train sizes {sizes} (the labeled pool has {len(y)} images)")
         settings = {"device": device, "precision": precision, "verbose": verbose}
@@ -483,6 +482,8 @@ def _run_cells(models, profile, data, out, run, n_jobs, max_cells, kept, verbose
     )[:max_cells]
     if verbose:
         print(f"{len(done)} cells already done, {len(todo)} to run ({n_jobs=})", flush=True)
+    if todo:  # a run that only writes the tables computes nothing to record
+        CellLog(out / "runs.jsonl").append(run)
     tasks = joblib.Parallel(n_jobs=n_jobs, return_as="generator_unordered")(
         _tasks(todo, models, *data, profile.test_size, kept, verbose)
     )
