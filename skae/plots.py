@@ -74,6 +74,12 @@ def _scores_by_size(rows, pipeline, metric):
     return np.array(sizes), np.ma.masked_invalid(scores)
 
 
+def _failed_note(rows, *scores):
+    """A title's note of the cells left out of the means: NaN ``scores`` (failed fits)."""
+    failed = sum(any(np.isnan(row[key]) for key in scores) for row in rows)
+    return f"{failed} failed cell{'s' * (failed > 1)} left out" if failed else ""
+
+
 def _learning_rows(rows, *scores):
     """Learning-curve cells checked and converted (``train_size`` a whole number >= 1,
     ``repeat`` >= 0, ``scores`` fractions or NaN for a failed cell); two cells for one
@@ -187,7 +193,9 @@ def plot_learning_curves(
     """Test accuracy against the number of labels, every pipeline (seed-0 Fig. 4).
 
     Lines are means over repeats, with a band of ±1 standard deviation when there are
-    several; the x-axis spans the sizes that ran. The legend sits right of the axes.
+    several; the x-axis spans the sizes that ran. The legend sits right of the axes. A cell
+    whose ``metric`` is NaN (a failed fit) is left out of the means, and the title counts
+    the cells left out.
 
     Parameters
     ----------
@@ -267,17 +275,22 @@ def plot_learning_curves(
     handles, _ = ax.get_legend_handles_labels()
     if any_paper:
         handles.append(Line2D([], [], color="gray", marker="x", ls="", label=paper_label))
-    spread = f"; band: ±1 std over up to {n_repeats} repeats" if n_repeats > 1 else ""
-    ax.set_title(f"Frozen pretrained encoders vs CNN (mean{spread})")
+    spread = f"band: ±1 std over up to {n_repeats} repeats" if n_repeats > 1 else ""
+    notes = "; ".join(filter(None, ("mean", spread, _failed_note(rows, metric))))
+    ax.set_title(f"Frozen pretrained encoders vs CNN ({notes})")
     ax.grid(alpha=0.3)
     _outside_legend(ax, handles, fontsize="small")
     return fig
 
 
+_TRAIN_TEST = ("train_accuracy", "test_accuracy")
+
+
 def plot_cnn_train_test(rows, pipeline="cnn", *, ax=None):
     """Train and test accuracy of one pipeline against train size (seed-0 Fig. 3).
 
-    Uses :class:`sklearn.model_selection.LearningCurveDisplay`.
+    Uses :class:`sklearn.model_selection.LearningCurveDisplay`. A cell with a NaN accuracy
+    (a failed fit) is left out of the means, and the title counts the cells left out.
 
     Parameters
     ----------
@@ -300,8 +313,8 @@ def plot_cnn_train_test(rows, pipeline="cnn", *, ax=None):
     >>> plot_cnn_train_test(rows).axes[0].get_title()
     'cnn: train vs test accuracy'
     """
-    sizes, train_scores = _scores_by_size(rows, pipeline, "train_accuracy")
-    _, test_scores = _scores_by_size(rows, pipeline, "test_accuracy")
+    sizes, train_scores = _scores_by_size(rows, pipeline, _TRAIN_TEST[0])
+    _, test_scores = _scores_by_size(rows, pipeline, _TRAIN_TEST[1])
     fig, ax = _figure_and_axes(ax, (7, 4.5))
     if len(sizes) == 1:  # LearningCurveDisplay needs two sizes to choose its x scale
         for name, scores in (("Train", train_scores), ("Test", test_scores)):
@@ -317,7 +330,9 @@ def plot_cnn_train_test(rows, pipeline="cnn", *, ax=None):
         )
         style = "fill_between" if train_scores.shape[1] > 1 else None  # no spread of 1 repeat
         display.plot(ax=ax, score_type="both", std_display_style=style)
-    ax.set_title(f"{pipeline}: train vs test accuracy")
+    cells = [row for row in _learning_rows(rows, *_TRAIN_TEST) if row["pipeline"] == pipeline]
+    failed = _failed_note(cells, *_TRAIN_TEST)
+    ax.set_title(f"{pipeline}: train vs test accuracy" + (f" ({failed})" if failed else ""))
     return fig
 
 

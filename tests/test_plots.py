@@ -559,3 +559,24 @@ def test_search_results_of_a_pipeline_draw_its_learning_rates_on_a_log_scale():
     with pytest.raises(ValueError, match="clf__encoder_lr holds 0"):
         plot_search_results({"params": [{"clf__encoder_lr": 0}, {"clf__encoder_lr": 0.1}],
                              "mean_test_score": [0.1, 0.2]})  # fmt: skip
+
+
+@pytest.mark.parametrize("failed", [np.nan, NAType()])
+def test_failed_cells_are_left_out_of_the_means_and_counted_in_the_title(failed):
+    """A failed fit (NaN accuracy, scikit-learn's ``error_score=nan``) was left out of the
+    means without a word: a mean of fewer repeats looked like a mean of all of them."""
+    rows = [{"pipeline": "p", "train_size": n, "repeat": r, "train_accuracy": t, "test_accuracy": a}
+            for n, r, t, a in [(10, 0, 1.0, 0.5), (10, 1, failed, failed), (20, 0, 0.9, 0.7),
+                               (20, 1, 1.0, 0.9), (20, 2, 1.0, failed)]]  # fmt: skip
+    ax = plot_learning_curves(rows).axes[0]
+    [line] = ax.get_lines()
+    np.testing.assert_allclose(line.get_ydata(), [50.0, 80.0])
+    assert ax.get_title().endswith("; 2 failed cells left out)")
+    ax = plot_cnn_train_test(rows, "p").axes[0]
+    train, test = (line.get_ydata() for line in ax.get_lines()[:2])
+    np.testing.assert_allclose(train, [1.0, 2.9 / 3])
+    np.testing.assert_allclose(test, [0.5, 0.8])
+    assert ax.get_title() == "p: train vs test accuracy (2 failed cells left out)"
+    ok = [row for row in rows if row["test_accuracy"] is not failed]
+    assert "failed" not in plot_learning_curves(ok).axes[0].get_title()
+    assert "failed" not in plot_cnn_train_test(ok, "p").axes[0].get_title()
