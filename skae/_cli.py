@@ -44,7 +44,8 @@ def _learning_curve(args):
     if not rows:
         print(NO_CELLS)
         return
-    data = json.loads((Path(args.out) / "runs.jsonl").read_text().splitlines()[-1])["dataset"]
+    descriptions = json.loads((Path(args.out) / "datasets.json").read_text())
+    data = descriptions[rows[0].get("dataset", "mnist")]  # cells before data sets: MNIST's
     n_test = min(rows[0]["profile"]["test_size"], data["test"])
     print(
         f"\nTest accuracy (%) on {n_test} of the {data['title']} test images (the paper's "

@@ -74,10 +74,15 @@ def _scores_by_size(rows, pipeline, metric):
     return np.array(sizes), np.ma.masked_invalid(scores)
 
 
-def _failed_note(rows, *scores):
-    """A title's note of the cells left out of the means: NaN ``scores`` (failed fits)."""
-    failed = sum(any(np.isnan(row[key]) for key in scores) for row in rows)
-    return f"{failed} failed cell{'s' * (failed > 1)} left out" if failed else ""
+def _failed_note(rows, key, what):
+    """How many ``rows`` have a NaN ``key`` (failed fits, left out of the means), in words."""
+    failed = sum(bool(np.isnan(row[key])) for row in rows)
+    return f"{failed} failed {what}{'s' * (failed > 1)}" if failed else ""
+
+
+def _check_any_score(rows, *keys):
+    if all(np.isnan(row[key]) for row in rows for key in keys):
+        raise ValueError(f"Every {' and '.join(keys)} is NaN (failed fits): nothing to draw.")
 
 
 def _learning_rows(rows, *scores):
@@ -195,7 +200,8 @@ def plot_learning_curves(
     Lines are means over repeats, with a band of ±1 standard deviation when there are
     several; the x-axis spans the sizes that ran. The legend sits right of the axes. A cell
     whose ``metric`` is NaN (a failed fit) is left out of the means, and the title counts
-    the cells left out.
+    the cells left out; a size with no other cell is a gap in its line (a marker at each
+    mean shows a point between two gaps).
 
     Parameters
     ----------
@@ -241,6 +247,7 @@ def plot_learning_curves(
     display_names = display_names or {}
     paper_accuracy = {} if show_paper is False else (paper_accuracy or {})
     rows = _learning_rows(rows, metric)
+    _check_any_score(rows, metric)
     paper_accuracy = _checked_accuracies(paper_accuracy, "paper_accuracy")
     ran = sorted({row["train_size"] for row in rows})
     low, high = ran[0], ran[-1]
@@ -250,7 +257,7 @@ def plot_learning_curves(
         color = f"C{i % 10}"
         sizes, scores = _scores_by_size(rows, name, metric)
         mean = 100 * scores.mean(axis=1)
-        ax.plot(sizes, mean, color=color, label=display_names.get(name, name))
+        ax.plot(sizes, mean, "o-", ms=3, color=color, label=display_names.get(name, name))
         if scores.shape[1] > 1:  # masked: a size of one repeat gets no band
             std = 100 * scores.std(axis=1)
             ax.fill_between(sizes, mean - std, mean + std, color=color, alpha=0.2)
@@ -276,21 +283,23 @@ def plot_learning_curves(
     if any_paper:
         handles.append(Line2D([], [], color="gray", marker="x", ls="", label=paper_label))
     spread = f"band: ±1 std over up to {n_repeats} repeats" if n_repeats > 1 else ""
-    notes = "; ".join(filter(None, ("mean", spread, _failed_note(rows, metric))))
+    failed = _failed_note(rows, metric, "cell")
+    notes = "; ".join(filter(None, ("mean", spread, failed and f"{failed} left out")))
     ax.set_title(f"Frozen pretrained encoders vs CNN ({notes})")
     ax.grid(alpha=0.3)
     _outside_legend(ax, handles, fontsize="small")
     return fig
 
 
-_TRAIN_TEST = ("train_accuracy", "test_accuracy")
+_TRAIN_TEST = {"train_accuracy": "train score", "test_accuracy": "test score"}
 
 
 def plot_cnn_train_test(rows, pipeline="cnn", *, ax=None):
     """Train and test accuracy of one pipeline against train size (seed-0 Fig. 3).
 
-    Uses :class:`sklearn.model_selection.LearningCurveDisplay`. A cell with a NaN accuracy
-    (a failed fit) is left out of the means, and the title counts the cells left out.
+    Uses :class:`sklearn.model_selection.LearningCurveDisplay`. A NaN accuracy (a failed
+    fit) is left out of its mean, and the title counts the train and test scores left out;
+    a size with no other score is a gap in its line.
 
     Parameters
     ----------
@@ -313,8 +322,10 @@ def plot_cnn_train_test(rows, pipeline="cnn", *, ax=None):
     >>> plot_cnn_train_test(rows).axes[0].get_title()
     'cnn: train vs test accuracy'
     """
-    sizes, train_scores = _scores_by_size(rows, pipeline, _TRAIN_TEST[0])
-    _, test_scores = _scores_by_size(rows, pipeline, _TRAIN_TEST[1])
+    sizes, train_scores = _scores_by_size(rows, pipeline, "train_accuracy")
+    _, test_scores = _scores_by_size(rows, pipeline, "test_accuracy")
+    cells = _learning_rows([row for row in rows if row.get("pipeline") == pipeline], *_TRAIN_TEST)
+    _check_any_score(cells, *_TRAIN_TEST)
     fig, ax = _figure_and_axes(ax, (7, 4.5))
     if len(sizes) == 1:  # LearningCurveDisplay needs two sizes to choose its x scale
         for name, scores in (("Train", train_scores), ("Test", test_scores)):
@@ -329,10 +340,10 @@ def plot_cnn_train_test(rows, pipeline="cnn", *, ax=None):
             score_name="accuracy",
         )
         style = "fill_between" if train_scores.shape[1] > 1 else None  # no spread of 1 repeat
-        display.plot(ax=ax, score_type="both", std_display_style=style)
-    cells = [row for row in _learning_rows(rows, *_TRAIN_TEST) if row["pipeline"] == pipeline]
-    failed = _failed_note(cells, *_TRAIN_TEST)
-    ax.set_title(f"{pipeline}: train vs test accuracy" + (f" ({failed})" if failed else ""))
+        line = {"marker": "o", "ms": 3}  # a size between two without a score shows too
+        display.plot(ax=ax, score_type="both", std_display_style=style, line_kw=line)
+    failed = ", ".join(filter(None, (_failed_note(cells, *key) for key in _TRAIN_TEST.items())))
+    ax.set_title(f"{pipeline}: train vs test accuracy" + (failed and f" ({failed} left out)"))
     return fig
 
 

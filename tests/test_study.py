@@ -125,6 +125,26 @@ def test_tables_only_with_nothing_finished_trains_nothing(tmp_path, capsys):
     assert not list(tmp_path.iterdir())
 
 
+def test_a_run_with_nothing_to_run_trains_nothing_and_prints_the_data_it_read(tmp_path, capsys):
+    """With every cell done, a missing autoencoder was pretrained, unrecorded; the printed
+    tables took the data's description from runs.jsonl's last record (an older version's
+    had none: KeyError; a tables-only run after the data changed back: the wrong one)."""
+    args = ["learning-curve", "--profile", "tiny", "--dataset", "digits", "--out", str(tmp_path)]
+    args += ["--pipelines", "ae_digits", "--no-figures", "--quiet"]
+    assert main(args) == 0
+    assert len((tmp_path / "runs.jsonl").read_text().splitlines()) == 1
+    for cached in (tmp_path / "autoencoders").iterdir():
+        cached.unlink()
+    (tmp_path / "runs.jsonl").write_text('{"run": "older"}\n')
+    (tmp_path / "datasets.json").unlink()  # an older version's folder
+    capsys.readouterr()
+    for tables_only in ([], ["--max-cells", "0"]):
+        assert main([*args, *tables_only]) == 0
+        assert "full 360-image digits" in capsys.readouterr().out
+    assert not list((tmp_path / "autoencoders").iterdir())
+    assert (tmp_path / "runs.jsonl").read_text() == '{"run": "older"}\n'
+
+
 def test_max_cells_runs_part_of_the_study(tmp_path):
     args = dict(out=tmp_path, pipelines=["raw_pixels_logreg"], verbose=0)
     first = run_learning_curve("tiny", max_cells=1, **args)

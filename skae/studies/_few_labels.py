@@ -12,7 +12,6 @@ Cells are logged as they finish (``cells.jsonl``), so a stopped run resumes wher
 """
 
 import itertools
-import json
 import math
 import time
 from dataclasses import asdict, dataclass
@@ -41,6 +40,7 @@ from ._figures import save_figures
 from ._files import (
     CellLog,
     as_json,
+    describe_datasets,
     environment,
     locked,
     rst_table,
@@ -345,7 +345,7 @@ def run_few_labels(
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     with locked(out):
-        descriptions = _describe_datasets(out, data)
+        descriptions = describe_datasets(out, data)
         log = CellLog(out / "cells.jsonl")
         comparable = [
             cell
@@ -444,16 +444,6 @@ def _same_data(cell, data):
     """Whether ``cell``'s data set still has the images and labels it was computed on."""
     loaded = data.get(cell["dataset"])
     return loaded is None or cell.get("sha256", loaded.content) == loaded.content
-
-
-def _describe_datasets(out, data):
-    """``datasets.json``: what each data set of the output folder is, merged across runs."""
-    path = out / "datasets.json"
-    descriptions = json.loads(path.read_text()) if path.exists() else {}
-    descriptions.update({name: loaded.describe() for name, loaded in data.items()})
-    with write_atomic(path) as file:
-        json.dump(descriptions, file, indent=2)
-    return descriptions
 
 
 def _cells(profile, methods, budgets, precision="float32"):

@@ -119,6 +119,16 @@ def locked(folder):
             fcntl.flock(file, fcntl.LOCK_UN)
 
 
+def describe_datasets(out, data):
+    """``datasets.json``: what each data set of the output folder is, merged across runs."""
+    path = out / "datasets.json"
+    descriptions = json.loads(path.read_text()) if path.exists() else {}
+    descriptions.update({name: loaded.describe() for name, loaded in data.items()})
+    with write_atomic(path) as file:
+        json.dump(descriptions, file, indent=2)
+    return descriptions
+
+
 def with_precision(stem, precision="float32"):
     """``stem`` for float32, ``<stem>_<precision>`` otherwise: the results of a run in another
     precision go to files of their own instead of replacing the float32 ones."""

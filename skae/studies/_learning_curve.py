@@ -27,7 +27,15 @@ from .._batched import fit_batched, fixed_transform, split_fixed_steps
 from .._classifiers import CNNClassifier, SoftmaxClassifier
 from ._cache import fit_cached
 from ._data import study_data
-from ._files import CellLog, as_json, environment, locked, with_precision, write_tables
+from ._files import (
+    CellLog,
+    as_json,
+    describe_datasets,
+    environment,
+    locked,
+    with_precision,
+    write_tables,
+)
 from ._profiles import PAPER_ACCURACY, PROFILES, REPORTED_SIZES, seed0_design
 from ._request import (
     StudyError,
@@ -317,8 +325,11 @@ def run_learning_curve(
         ``"quick"`` takes minutes on a laptop CPU; ``"tiny"`` seconds.
     out : path-like, default="results"
         Output folder: ``cells.jsonl`` (resume log), ``runs.jsonl`` (what produced
-        each run that trained: versions, threads, device, processor), ``learning_curve.csv``
-        and ``.json``, the cached autoencoders and ``figures/``. Locked while a run uses it.
+        each run that trained: versions, threads, device, processor), ``datasets.json`` (the
+        data set's description), ``learning_curve.csv`` and ``.json``, the cached
+        autoencoders and ``figures/``. Locked while a run uses it. A run with no cell left to
+        run (``max_cells=0``, or every cell done) trains nothing, not even an autoencoder
+        missing from the cache.
     pipelines : list of str, default=None
         Names of the pipelines to run (see :func:`make_pipelines`); ``None`` runs all.
     dataset : str or path-like, default="mnist"
@@ -411,8 +422,14 @@ def run_learning_curve(
         run = environment(device, precision=precision, n_jobs=n_jobs, dataset=main.describe())
         if verbose and skipped:
             print(f"{main.title}: train sizes {sizes} (the labeled pool has {len(y)} images)")
+        describe_datasets(out, {main.name: main})  # for the printed tables, as the few-label study
+        done, todo = _cells_to_run(out, profile, run, names, max_cells, verbose)
+        if verbose:
+            print(f"{len(done)} cells already done, {len(todo)} to run ({n_jobs=})", flush=True)
+        fit = bool(todo)  # else nothing trains, not even a missing autoencoder
+        if fit:
+            CellLog(out / "runs.jsonl").append(run)
         settings = {"device": device, "precision": precision, "verbose": verbose}
-        fit = max_cells != 0
         autoencoders = _pretrain(profile, encoders, design, data, out, n_jobs, settings, fit)
         models = (
             make_pipelines(
@@ -430,7 +447,7 @@ def run_learning_curve(
         kept = confusion_cell(profile, main.source)
         known = set(pipeline_encoders)  # the tables show each one run in this folder
         rows = _run_cells(
-            models, profile, arrays, out, run, n_jobs, max_cells, kept, verbose, known
+            models, todo, done, profile, arrays, out, run, n_jobs, kept, known, verbose
         )
         if figures:
             from ._figures import display_names, save_study_figures  # matplotlib when asked
@@ -452,23 +469,22 @@ def run_learning_curve(
     return _without_predictions(rows)
 
 
-def _run_cells(models, profile, data, out, run, n_jobs, max_cells, kept, verbose, known=None):
-    """Run the unfinished cells, logging each as it ends; return all finished cells of the
-    ``known`` pipelines (default: ``models``')."""
-    log = CellLog(out / "cells.jsonl")
+def _cells_to_run(out, profile, run, names, max_cells, verbose):
+    """The finished cells of this profile, data and precision (by pipeline, size, repeat),
+    and the unfinished ones of ``names`` to run now (at most ``max_cells``)."""
+    logged = CellLog(out / "cells.jsonl").read()
     dataset, sha256 = run["dataset"]["name"], run["dataset"]["content_sha256"]
     done = {  # cells logged before the data set was recorded are MNIST's
         (c["pipeline"], c["train_size"], c["repeat"]): c
-        for c in log.read()
+        for c in logged
         if c.get("profile") == as_json(profile)
         and c.get("dataset", "mnist") == dataset
         and c.get("sha256", sha256) == sha256  # a changed data set: its cells are stale
         and c.get("precision", "float32") == run["precision"]
     }
-    other = sum(c.get("profile") != as_json(profile) for c in log.read())
+    other = sum(c.get("profile") != as_json(profile) for c in logged)
     if other and verbose:
         print(f"{other} cells of other profiles in {out} stay out of the tables (cells.jsonl)")
-    names = list(models)
     # Repeat by repeat, the sizes the paper reports first: a partial run is still a table.
     todo = sorted(
         (
@@ -480,10 +496,14 @@ def _run_cells(models, profile, data, out, run, n_jobs, max_cells, kept, verbose
         ),
         key=lambda cell: (cell[2], cell[1] not in REPORTED_SIZES, cell[1], names.index(cell[0])),
     )[:max_cells]
-    if verbose:
-        print(f"{len(done)} cells already done, {len(todo)} to run ({n_jobs=})", flush=True)
-    if todo:  # a run that only writes the tables computes nothing to record
-        CellLog(out / "runs.jsonl").append(run)
+    return done, todo
+
+
+def _run_cells(models, todo, done, profile, data, out, run, n_jobs, kept, known, verbose):
+    """Run the ``todo`` cells, logging each as it ends into ``done``; return all finished
+    cells of the ``known`` pipelines."""
+    log = CellLog(out / "cells.jsonl")
+    dataset, sha256 = run["dataset"]["name"], run["dataset"]["content_sha256"]
     tasks = joblib.Parallel(n_jobs=n_jobs, return_as="generator_unordered")(
         _tasks(todo, models, *data, profile.test_size, kept, verbose)
     )
@@ -505,7 +525,6 @@ def _run_cells(models, profile, data, out, run, n_jobs, max_cells, kept, verbose
                 )
     finally:  # interrupted or not, the tables show every finished cell
         progress.close()
-        known = set(models) if known is None else known
         rows = [done[key] for key in sorted(done) if key[0] in known]
         if rows:  # none of this profile: the tables of another stay
             _write_tables(_without_predictions(rows), out, run["precision"])
