@@ -257,11 +257,13 @@ def plot_learning_curves(
         color = f"C{i % 10}"
         sizes, scores = _scores_by_size(rows, name, metric)
         mean = 100 * scores.mean(axis=1)
-        ax.plot(sizes, mean, "o-", ms=3, color=color, label=display_names.get(name, name))
+        ax.plot(  # unclipped: the marker of a lone point at either end shows whole
+            sizes, mean, "o-", ms=3, color=color, label=display_names.get(name, name), clip_on=False
+        )
         if scores.shape[1] > 1:  # masked: a size of one repeat gets no band
             std = 100 * scores.std(axis=1)
             ax.fill_between(sizes, mean - std, mean + std, color=color, alpha=0.2)
-            n_repeats = max(n_repeats, scores.shape[1])
+            n_repeats = max(n_repeats, scores.count(axis=1).max())  # failed ones not counted
         paper = {n: a for n, a in paper_accuracy.get(name, {}).items() if low <= n <= high}
         if paper:
             any_paper = True
@@ -284,8 +286,8 @@ def plot_learning_curves(
         handles.append(Line2D([], [], color="gray", marker="x", ls="", label=paper_label))
     spread = f"band: ±1 std over up to {n_repeats} repeats" if n_repeats > 1 else ""
     failed = _failed_note(rows, metric, "cell")
-    notes = "; ".join(filter(None, ("mean", spread, failed and f"{failed} left out")))
-    ax.set_title(f"Frozen pretrained encoders vs CNN ({notes})")
+    title = "Frozen pretrained encoders vs CNN (" + "; ".join(filter(None, ("mean", spread))) + ")"
+    ax.set_title(title + (failed and f"\n({failed} left out)"))
     ax.grid(alpha=0.3)
     _outside_legend(ax, handles, fontsize="small")
     return fig
@@ -322,6 +324,7 @@ def plot_cnn_train_test(rows, pipeline="cnn", *, ax=None):
     >>> plot_cnn_train_test(rows).axes[0].get_title()
     'cnn: train vs test accuracy'
     """
+    rows = list(rows)  # read three times: a generator would be empty after the first
     sizes, train_scores = _scores_by_size(rows, pipeline, "train_accuracy")
     _, test_scores = _scores_by_size(rows, pipeline, "test_accuracy")
     cells = _learning_rows([row for row in rows if row.get("pipeline") == pipeline], *_TRAIN_TEST)
@@ -342,8 +345,8 @@ def plot_cnn_train_test(rows, pipeline="cnn", *, ax=None):
         style = "fill_between" if train_scores.shape[1] > 1 else None  # no spread of 1 repeat
         line = {"marker": "o", "ms": 3}  # a size between two without a score shows too
         display.plot(ax=ax, score_type="both", std_display_style=style, line_kw=line)
-    failed = ", ".join(filter(None, (_failed_note(cells, *key) for key in _TRAIN_TEST.items())))
-    ax.set_title(f"{pipeline}: train vs test accuracy" + (failed and f" ({failed} left out)"))
+    failed = ", ".join(filter(None, (_failed_note(cells, *score) for score in _TRAIN_TEST.items())))
+    ax.set_title(f"{pipeline}: train vs test accuracy" + (failed and f"\n({failed} left out)"))
     return fig
 
 

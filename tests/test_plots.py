@@ -571,13 +571,13 @@ def test_failed_cells_are_left_out_of_the_means_and_counted_in_the_title(failed)
     ax = plot_learning_curves(rows).axes[0]
     [line] = ax.get_lines()
     np.testing.assert_allclose(line.get_ydata(), [50.0, 80.0])
-    assert ax.get_title().endswith("; 2 failed cells left out)")
+    assert ax.get_title().endswith("over up to 2 repeats)\n(2 failed cells left out)")
     ax = plot_cnn_train_test(rows, "p").axes[0]
     train, test = (line.get_ydata() for line in ax.get_lines()[:2])
     np.testing.assert_allclose(train, [1.0, 2.9 / 3])
     np.testing.assert_allclose(test, [0.5, 0.8])
     assert ax.get_title() == (
-        "p: train vs test accuracy (1 failed train score, 2 failed test scores left out)"
+        "p: train vs test accuracy\n(1 failed train score, 2 failed test scores left out)"
     )
     ok = [row for row in rows if row["test_accuracy"] is not failed]
     assert "failed" not in plot_learning_curves(ok).axes[0].get_title()
@@ -590,7 +590,7 @@ def test_a_size_without_a_score_is_a_gap_and_nothing_to_draw_is_an_error():
     nan = float("nan")
     rows = [{"pipeline": "p", "train_size": n, "repeat": 0, "train_accuracy": a, "test_accuracy": a}
             for n, a in [(10, nan), (20, 0.6), (40, nan)]]  # fmt: skip
-    for fig in (plot_learning_curves(rows), plot_cnn_train_test(rows, "p")):
+    for fig in (plot_learning_curves(rows), plot_cnn_train_test(iter(rows), "p")):
         line = fig.axes[0].get_lines()[0]
         assert line.get_marker() == "o" and np.isfinite(line.get_ydata()).sum() == 1
     failed = [{**row, "train_accuracy": nan, "test_accuracy": nan} for row in rows]

@@ -65,11 +65,13 @@ def fit_cached(estimator, X, *, name, data, folder, verbose=0, fit=True):
             return model
         except Exception as error:  # truncated or foreign file: pickle, EOF, zlib errors...
             warnings.warn(
-                f"Cached model {path} is unreadable ({type(error).__name__}: {error}); "
-                "training it again.",
+                f"Cached model {path} is unreadable ({type(error).__name__}: {error})"
+                + ("; training it again." if fit else "."),
                 UserWarning,
             )
     if not fit:
+        if verbose:
+            print(f"{name}: not in {path.parent} (this run trains nothing): left out", flush=True)
         return None
     if verbose:
         print(f"{name}: fitting {type(estimator).__name__}, to be cached in {path}", flush=True)

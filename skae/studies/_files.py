@@ -122,7 +122,15 @@ def locked(folder):
 def describe_datasets(out, data):
     """``datasets.json``: what each data set of the output folder is, merged across runs."""
     path = out / "datasets.json"
-    descriptions = json.loads(path.read_text()) if path.exists() else {}
+    try:
+        descriptions = json.loads(path.read_text()) if path.exists() else {}
+    except ValueError:  # not JSON
+        descriptions = None
+    if not isinstance(descriptions, dict):
+        raise StudyError(
+            f"{path} is not a JSON object of data sets: delete it (each run writes its own "
+            "data sets' entries again)."
+        )
     descriptions.update({name: loaded.describe() for name, loaded in data.items()})
     with write_atomic(path) as file:
         json.dump(descriptions, file, indent=2)
