@@ -324,10 +324,10 @@ def plot_cnn_train_test(rows, pipeline="cnn", *, ax=None):
     >>> plot_cnn_train_test(rows).axes[0].get_title()
     'cnn: train vs test accuracy'
     """
-    rows = list(rows)  # read three times: a generator would be empty after the first
+    rows = _learning_rows(rows, *_TRAIN_TEST)  # checked and converted once
     sizes, train_scores = _scores_by_size(rows, pipeline, "train_accuracy")
     _, test_scores = _scores_by_size(rows, pipeline, "test_accuracy")
-    cells = _learning_rows([row for row in rows if row.get("pipeline") == pipeline], *_TRAIN_TEST)
+    cells = [row for row in rows if row["pipeline"] == pipeline]
     _check_any_score(cells, *_TRAIN_TEST)
     fig, ax = _figure_and_axes(ax, (7, 4.5))
     if len(sizes) == 1:  # LearningCurveDisplay needs two sizes to choose its x scale

@@ -441,7 +441,7 @@ def run_learning_curve(
                 image_shape=main.image_shape,
             )
             if fit
-            else dict.fromkeys(names)  # no cell runs
+            else {}  # no cell runs
         )
         arrays = (X, y, main.X_test, main.y_test)
         kept = confusion_cell(profile, main.source)
