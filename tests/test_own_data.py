@@ -103,6 +103,14 @@ def test_studies_on_a_npz_with_its_test_split(tmp_path):
         verbose=0,
     )
     assert {row["train_size"] for row in curve} == {40, 80}
+    described = json.loads((tmp_path / "curve" / "datasets.json").read_text())["set"]
+    np.savez(tmp_path / "set.npz", X=X[:150], y=y[:150], X_test=X_test, y_test=y_test)
+    tables = (tmp_path / "curve" / "learning_curve.json").read_text()
+    args = dict(out=tmp_path / "curve", dataset=tmp_path / "set.npz", verbose=0)
+    assert run_learning_curve("tiny", pipelines=["raw_pixels_logreg"], max_cells=0, **args) == []
+    # The tables still show the first data (no cell of the new one): so does datasets.json.
+    assert (tmp_path / "curve" / "learning_curve.json").read_text() == tables
+    assert json.loads((tmp_path / "curve" / "datasets.json").read_text())["set"] == described
 
 
 def test_budgets_a_class_cannot_fill_are_skipped_or_refused(tmp_path):

@@ -345,7 +345,7 @@ def run_few_labels(
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     with locked(out):
-        descriptions = describe_datasets(out, data)
+        descriptions = describe_datasets(out, {n: d.describe() for n, d in data.items()})
         log = CellLog(out / "cells.jsonl")
         comparable = [
             cell

@@ -119,22 +119,23 @@ def locked(folder):
             fcntl.flock(file, fcntl.LOCK_UN)
 
 
-def describe_datasets(out, data):
-    """``datasets.json``: what each data set of the output folder is, merged across runs."""
+def describe_datasets(out, descriptions):
+    """Merge ``descriptions`` (``{name: description}``) into ``datasets.json``: what each data
+    set of the output folder is, across runs."""
     path = out / "datasets.json"
     try:
-        descriptions = json.loads(path.read_text()) if path.exists() else {}
+        merged = json.loads(path.read_text()) if path.exists() else {}
     except ValueError:  # not JSON
-        descriptions = None
-    if not isinstance(descriptions, dict):
+        merged = None
+    if not isinstance(merged, dict):
         raise StudyError(
             f"{path} is not a JSON object of data sets: delete it (each run writes its own "
             "data sets' entries again)."
         )
-    descriptions.update({name: loaded.describe() for name, loaded in data.items()})
+    merged.update(descriptions)
     with write_atomic(path) as file:
-        json.dump(descriptions, file, indent=2)
-    return descriptions
+        json.dump(merged, file, indent=2)
+    return merged
 
 
 def with_precision(stem, precision="float32"):

@@ -420,9 +420,9 @@ def run_learning_curve(
     out.mkdir(parents=True, exist_ok=True)
     with locked(out):
         run = environment(device, precision=precision, n_jobs=n_jobs, dataset=main.describe())
+        describe_datasets(out, {})  # an unreadable datasets.json fails now, not after training
         if verbose and skipped:
             print(f"{main.title}: train sizes {sizes} (the labeled pool has {len(y)} images)")
-        describe_datasets(out, {main.name: main})  # for the printed tables, as the few-label study
         done, todo = _cells_to_run(out, profile, run, names, max_cells, verbose)
         if verbose:
             print(f"{len(done)} cells already done, {len(todo)} to run ({n_jobs=})", flush=True)
@@ -528,6 +528,7 @@ def _run_cells(models, todo, done, profile, data, out, run, n_jobs, kept, known,
         rows = [done[key] for key in sorted(done) if key[0] in known]
         if rows:  # none of this profile: the tables of another stay
             _write_tables(_without_predictions(rows), out, run["precision"])
+            describe_datasets(out, {dataset: run["dataset"]})  # what the tables show
     return rows
 
 
