@@ -76,7 +76,11 @@ def _scores_by_size(rows, pipeline, metric):
 
 def _failed_note(rows, key, what):
     """How many ``rows`` have a NaN ``key`` (failed fits, left out of the means), in words."""
-    failed = sum(bool(np.isnan(row[key])) for row in rows)
+    return _n_failed(sum(bool(np.isnan(row[key])) for row in rows), what)
+
+
+def _n_failed(failed, what):
+    """``"2 failed cells"``, ``"1 failed cell"``, or ``""`` for none."""
     return f"{failed} failed {what}{'s' * (failed > 1)}" if failed else ""
 
 
@@ -810,8 +814,8 @@ def plot_search_results(cv_results, *, score="mean_test_score", ax=None):
         ax.plot(range(len(row)), row, color=color, alpha=0.7)
     ax.set_xticks(range(len(names) + 1), [*names, score])
     ax.set_yticks([])
-    failed = int((~finite).sum())
-    left_out = f"; {failed} failed candidate(s) left out" if failed else ""
+    failed = _n_failed(int((~finite).sum()), "candidate")
+    left_out = f"; {failed} left out" if failed else ""
     logs = [name for name in names if _log_scaled(name)]
     on_log = f"{', '.join(logs)} on a log scale; " if logs else ""
     ax.set_title(f"Hyperparameter search ({on_log}yellow = best{left_out})")

@@ -465,7 +465,10 @@ def test_search_results_title_counts_the_failed_candidates():
         "params": [{"lr": 0.1}, {"lr": 0.01}, {"lr": 1.0}],
         "mean_test_score": [0.2, 0.1, -np.inf],
     }
-    assert "1 failed candidate(s) left out" in plot_search_results(results).axes[0].get_title()
+    assert "1 failed candidate left out" in plot_search_results(results).axes[0].get_title()
+    results["params"].append({"lr": 0.5})
+    results["mean_test_score"] = [np.nan, np.nan, -np.inf, 0.3]  # error_score=nan
+    assert "3 failed candidates left out" in plot_search_results(results).axes[0].get_title()
 
 
 @pytest.mark.parametrize(
@@ -555,7 +558,7 @@ def test_search_results_of_a_pipeline_draw_its_learning_rates_on_a_log_scale():
     assert starts == pytest.approx([0.0, 1 / 3, 1.0])  # decades, evenly spaced
     assert "clf__lr on a log scale" in ax.get_title()
     results["mean_test_score"][0] = NAType()  # pandas.NA: a failed candidate, as NaN
-    assert "1 failed candidate(s) left out" in plot_search_results(results).axes[0].get_title()
+    assert "1 failed candidate left out" in plot_search_results(results).axes[0].get_title()
     with pytest.raises(ValueError, match="clf__encoder_lr holds 0"):
         plot_search_results({"params": [{"clf__encoder_lr": 0}, {"clf__encoder_lr": 0.1}],
                              "mean_test_score": [0.1, 0.2]})  # fmt: skip
