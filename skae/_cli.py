@@ -1,7 +1,6 @@
 """Command line: ``skae learning-curve --profile quick --out results/``."""
 
 import argparse
-import json
 import math
 import sys
 from contextlib import contextmanager
@@ -21,7 +20,7 @@ from .studies import (
     run_learning_curve,
     run_seed1,
 )
-from .studies._files import with_precision
+from .studies._files import read_datasets, with_precision
 
 NO_CELLS = "No finished cells yet: no tables or figures written."
 
@@ -44,7 +43,7 @@ def _learning_curve(args):
     if not rows:
         print(NO_CELLS)
         return
-    descriptions = json.loads((Path(args.out) / "datasets.json").read_text())
+    descriptions = read_datasets(args.out, args.precision)
     data = descriptions[rows[0].get("dataset", "mnist")]  # cells before data sets: MNIST's
     n_test = min(rows[0]["profile"]["test_size"], data["test"])
     print(
@@ -116,7 +115,7 @@ def _few_labels(args):
     if not rows:
         print(NO_CELLS)
         return
-    descriptions = json.loads((Path(args.out) / "datasets.json").read_text())
+    descriptions = read_datasets(args.out, args.precision)
     if args.precision != "float32":
         print(
             f"\n(in {args.precision}: the autoencoder's pretraining, the pseudo-label CNNs "

@@ -83,7 +83,7 @@ def test_learning_curve_study_on_an_rgb_folder(rgb_folder, tmp_path):
     assert run["dataset"]["image_shape"] == [3, 32, 32]
 
 
-def test_studies_on_a_npz_with_its_test_split(tmp_path):
+def test_studies_on_a_npz_with_its_test_split(tmp_path, capsys):
     rng = np.random.default_rng(1)
     X, y = tinted_images(rng, 200, n_classes=3, size=12)
     y = np.where(np.arange(200) < 150, y, -1)  # the last 50 unlabeled
@@ -106,11 +106,26 @@ def test_studies_on_a_npz_with_its_test_split(tmp_path):
     described = json.loads((tmp_path / "curve" / "datasets.json").read_text())["set"]
     np.savez(tmp_path / "set.npz", X=X[:150], y=y[:150], X_test=X_test, y_test=y_test)
     tables = (tmp_path / "curve" / "learning_curve.json").read_text()
-    args = dict(out=tmp_path / "curve", dataset=tmp_path / "set.npz", verbose=0)
-    assert run_learning_curve("tiny", pipelines=["raw_pixels_logreg"], max_cells=0, **args) == []
+    args = dict(
+        out=tmp_path / "curve", dataset=tmp_path / "set.npz", pipelines=["raw_pixels_logreg"]
+    )
+    assert run_learning_curve("tiny", max_cells=0, **args) == []
+    assert "The images or labels of set changed since 2 cells" in capsys.readouterr().out
     # The tables still show the first data (no cell of the new one): so does datasets.json.
     assert (tmp_path / "curve" / "learning_curve.json").read_text() == tables
     assert json.loads((tmp_path / "curve" / "datasets.json").read_text())["set"] == described
+    # The tables of another precision show the new data: their own file describes it.
+    run_learning_curve("tiny", precision="bfloat16", verbose=0, **args)
+    assert json.loads((tmp_path / "curve" / "datasets.json").read_text())["set"] == described
+    other = json.loads((tmp_path / "curve" / "datasets_bfloat16.json").read_text())["set"]
+    assert other["sha256"] != described["sha256"]
+    # The few-label study: a tables-only run after the data changed rewrites nothing.
+    few = json.loads((tmp_path / "few" / "datasets.json").read_text())
+    summary = (tmp_path / "few" / "summary.csv").read_text()
+    assert run_few_labels("tiny", out=tmp_path / "few", datasets=[tmp_path / "set.npz"],
+                          methods=METHODS, max_cells=0, verbose=0) == []  # fmt: skip
+    assert json.loads((tmp_path / "few" / "datasets.json").read_text()) == few
+    assert (tmp_path / "few" / "summary.csv").read_text() == summary
 
 
 def test_budgets_a_class_cannot_fill_are_skipped_or_refused(tmp_path):

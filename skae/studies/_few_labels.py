@@ -43,6 +43,7 @@ from ._files import (
     describe_datasets,
     environment,
     locked,
+    read_datasets,
     rst_table,
     with_precision,
     write_atomic,
@@ -266,8 +267,9 @@ def run_few_labels(
     out : path-like
         Output folder: ``cells.jsonl`` (resume log), ``summary.csv`` (and ``.json``;
         ``summary_bfloat16.csv`` and so on for another ``precision``),
-        ``summary_<dataset>.rst`` tables, ``datasets.json`` (each data set's shapes, classes
-        and test-set source), ``figures/few_labels.png``, cached autoencoders.
+        ``summary_<dataset>.rst`` tables, ``datasets.json`` (the shapes, classes and
+        test-set source of the data the tables show; ``datasets_bfloat16.json``...),
+        ``figures/few_labels.png``, cached autoencoders.
     data_home : path-like or None, default=None
         Folder holding ``MNIST/`` and ``FashionMNIST/`` (default: ``SKAE_DATA``).
     methods : list of str or None, default=None
@@ -345,7 +347,7 @@ def run_few_labels(
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     with locked(out):
-        descriptions = describe_datasets(out, {n: d.describe() for n, d in data.items()})
+        read_datasets(out, precision)  # an unreadable datasets.json fails now, not after training
         log = CellLog(out / "cells.jsonl")
         comparable = [
             cell
@@ -411,7 +413,7 @@ def run_few_labels(
         finally:
             progress.close()
             rows = summarize(done.values(), outdated.values())
-            _write(rows, out, descriptions, precision)
+            _write(rows, out, data, precision)
     return rows
 
 
@@ -742,9 +744,13 @@ def _name(row):
     return f"{row['method']} on {row['representation']} {100 * row['mean_accuracy']:.1f} %{mark}"
 
 
-def _write(rows, out, descriptions, precision="float32"):
+def _write(rows, out, data, precision="float32"):
+    """The tables and figure of ``rows``, and the description of the data they show."""
     if not rows:
         return
+    shown = {row["dataset"] for row in rows}
+    descriptions = {name: d.describe() for name, d in data.items() if name in shown}
+    descriptions = describe_datasets(out, descriptions, precision)
     name = with_precision("summary", precision)
     write_tables(rows, out, name, list(rows[0]))
     for dataset in dict.fromkeys(row["dataset"] for row in rows):

@@ -119,20 +119,28 @@ def locked(folder):
             fcntl.flock(file, fcntl.LOCK_UN)
 
 
-def describe_datasets(out, descriptions):
-    """Merge ``descriptions`` (``{name: description}``) into ``datasets.json``: what each data
-    set of the output folder is, across runs."""
-    path = out / "datasets.json"
+def read_datasets(out, precision="float32"):
+    """What each data set of ``out``'s tables in ``precision`` is: ``datasets.json`` (or
+    ``datasets_<precision>.json``, beside that precision's tables), ``{}`` when absent."""
+    path = Path(out) / f"{with_precision('datasets', precision)}.json"
     try:
-        merged = json.loads(path.read_text()) if path.exists() else {}
+        descriptions = json.loads(path.read_text()) if path.exists() else {}
     except ValueError:  # not JSON
-        merged = None
-    if not isinstance(merged, dict):
+        descriptions = None
+    if not isinstance(descriptions, dict):
         raise StudyError(
-            f"{path} is not a JSON object of data sets: delete it (each run writes its own "
-            "data sets' entries again)."
+            f"{path} is not a JSON object of data sets: delete it (the next run that writes "
+            "the tables writes it again)."
         )
-    merged.update(descriptions)
+    return descriptions
+
+
+def describe_datasets(out, descriptions, precision="float32"):
+    """Merge ``descriptions`` (``{name: description}``) into the data sets' file of ``out``'s
+    tables in ``precision`` (see :func:`read_datasets`), as those tables are written: the
+    file describes the data the tables show, even after the data changed."""
+    merged = {**read_datasets(out, precision), **descriptions}
+    path = Path(out) / f"{with_precision('datasets', precision)}.json"
     with write_atomic(path) as file:
         json.dump(merged, file, indent=2)
     return merged

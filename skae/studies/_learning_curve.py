@@ -33,6 +33,7 @@ from ._files import (
     describe_datasets,
     environment,
     locked,
+    read_datasets,
     with_precision,
     write_tables,
 )
@@ -326,10 +327,10 @@ def run_learning_curve(
     out : path-like, default="results"
         Output folder: ``cells.jsonl`` (resume log), ``runs.jsonl`` (what produced
         each run that trained: versions, threads, device, processor), ``datasets.json`` (the
-        data set's description), ``learning_curve.csv`` and ``.json``, the cached
-        autoencoders and ``figures/``. Locked while a run uses it. A run with no cell left to
-        run (``max_cells=0``, or every cell done) trains nothing, not even an autoencoder
-        missing from the cache.
+        description of the data the tables show; ``datasets_bfloat16.json``...),
+        ``learning_curve.csv`` and ``.json``, the cached autoencoders and ``figures/``.
+        Locked while a run uses it. A run with no cell left to run (``max_cells=0``, or
+        every cell done) trains nothing, not even an autoencoder missing from the cache.
     pipelines : list of str, default=None
         Names of the pipelines to run (see :func:`make_pipelines`); ``None`` runs all.
     dataset : str or path-like, default="mnist"
@@ -420,7 +421,7 @@ def run_learning_curve(
     out.mkdir(parents=True, exist_ok=True)
     with locked(out):
         run = environment(device, precision=precision, n_jobs=n_jobs, dataset=main.describe())
-        describe_datasets(out, {})  # an unreadable datasets.json fails now, not after training
+        read_datasets(out, precision)  # an unreadable datasets.json fails now, not after training
         if verbose and skipped:
             print(f"{main.title}: train sizes {sizes} (the labeled pool has {len(y)} images)")
         done, todo = _cells_to_run(out, profile, run, names, max_cells, verbose)
@@ -485,6 +486,13 @@ def _cells_to_run(out, profile, run, names, max_cells, verbose):
     other = sum(c.get("profile") != as_json(profile) for c in logged)
     if other and verbose:
         print(f"{other} cells of other profiles in {out} stay out of the tables (cells.jsonl)")
+    stale = sum(c.get("dataset", "mnist") == dataset and c.get("sha256", sha256) != sha256
+                for c in logged)  # fmt: skip
+    if stale and verbose:
+        print(
+            f"The images or labels of {dataset} changed since {stale} cells of {out} were "
+            "computed: those cells are left out (they stay in cells.jsonl)."
+        )
     # Repeat by repeat, the sizes the paper reports first: a partial run is still a table.
     todo = sorted(
         (
@@ -528,7 +536,7 @@ def _run_cells(models, todo, done, profile, data, out, run, n_jobs, kept, known,
         rows = [done[key] for key in sorted(done) if key[0] in known]
         if rows:  # none of this profile: the tables of another stay
             _write_tables(_without_predictions(rows), out, run["precision"])
-            describe_datasets(out, {dataset: run["dataset"]})  # what the tables show
+            describe_datasets(out, {dataset: run["dataset"]}, run["precision"])
     return rows
 
 
