@@ -449,6 +449,8 @@ def _with(rows, **values):
         ({"params": [{"lr": 0.0}, {"lr": 0.1}], "mean_test_score": [0.1, 0.2]}, "lr holds 0.0"),
         ({"params": [{"lr": 0.1}] * 3, "mean_test_score": [0.1, 0.2]}, "3 candidates"),
         ({"params": [{"lr": 0.1}], "mean_test_score": [True]}, "holds True"),
+        ({"params": [{"lr": 0.1}, {"lr": np.nan}], "mean_test_score": [0.1, 0.2]}, "lr holds nan"),
+        ({"params": [{"alpha": np.inf}, {"alpha": 1}], "mean_test_score": [0.1, 0.2]}, "holds inf"),
     ],
 )
 def test_search_results_that_would_draw_a_wrong_figure_are_refused(results, message):
