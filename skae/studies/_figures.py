@@ -100,7 +100,8 @@ def save_figures(figures, folder):
     """Write each ``{name: Figure}`` to ``<folder>/<name>.png``, close it; return the paths."""
     from matplotlib import pyplot as plt
 
-    folder.mkdir(parents=True, exist_ok=True)
+    if figures:  # no empty folder beside "no figures written"
+        folder.mkdir(parents=True, exist_ok=True)
     paths = []
     for name, figure in figures.items():
         paths.append(folder / f"{name}.png")
