@@ -796,8 +796,8 @@ def plot_search_results(cv_results, *, score="mean_test_score", ax=None):
     for name in names:
         values = [p.get(name) for p in params]
         if all(isinstance(v, Real) and not isinstance(v, bool) for v in values):
-            if not np.isfinite(values).all():  # would silently break the candidate's line
-                raise ValueError(f"{name} holds {min(values, key=np.isfinite)!r}: not finite.")
+            if not all(map(math.isfinite, values)):  # would silently break the candidate's line
+                raise ValueError(f"{name} holds {min(values, key=math.isfinite)!r}: not finite.")
             log = _log_scaled(name)
             if log and min(values) <= 0:
                 raise ValueError(f"{name} holds {min(values)!r}: drawn on a log scale, > 0.")

@@ -460,6 +460,16 @@ def test_search_results_that_would_draw_a_wrong_figure_are_refused(results, mess
         plot_search_results(results)
 
 
+def test_search_results_draw_any_real_parameter():
+    from fractions import Fraction
+
+    from skae.plots import plot_search_results
+
+    results = {"params": [{"a": Fraction(1, 10), "b": 2**70}, {"a": 1, "b": 1}],
+               "mean_test_score": [0.1, 0.2]}  # fmt: skip
+    assert plot_search_results(results).axes[0].get_lines()[0].get_ydata()[:2].tolist() == [0, 1]
+
+
 def test_search_results_title_counts_the_failed_candidates():
     from skae.plots import plot_search_results
 
