@@ -22,7 +22,7 @@ from .studies import (
 )
 from .studies._files import read_datasets, with_precision
 
-NO_CELLS = "No finished cells yet: no tables or figures written."
+NO_CELLS = "No finished cells of this data, profile and precision: no tables or figures written."
 
 
 def _learning_curve(args):

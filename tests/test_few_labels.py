@@ -92,7 +92,10 @@ def test_command_line(tmp_path, capsys):
 def test_command_line_without_finished_cells_says_so(tmp_path, capsys):
     args = ["few-labels", "--profile", "tiny", "--out", str(tmp_path), "--quiet"]
     assert main([*args, "--dataset", "digits", "--max-cells", "0"]) == 0
-    assert "No finished cells yet: no tables or figures written." in capsys.readouterr().out
+    assert (
+        "No finished cells of this data, profile and precision: no tables or figures written."
+        in capsys.readouterr().out
+    )
     assert not (tmp_path / "summary.csv").exists()
 
 

@@ -110,7 +110,7 @@ def test_studies_on_a_npz_with_its_test_split(tmp_path, capsys):
         out=tmp_path / "curve", dataset=tmp_path / "set.npz", pipelines=["raw_pixels_logreg"]
     )
     assert run_learning_curve("tiny", max_cells=0, **args) == []
-    assert "The images or labels of set changed since 2 cells" in capsys.readouterr().out
+    assert "The images or labels of set changed since 2 of the cells" in capsys.readouterr().out
     # The tables still show the first data (no cell of the new one): so does datasets.json.
     assert (tmp_path / "curve" / "learning_curve.json").read_text() == tables
     assert json.loads((tmp_path / "curve" / "datasets.json").read_text())["set"] == described
@@ -126,6 +126,29 @@ def test_studies_on_a_npz_with_its_test_split(tmp_path, capsys):
                           methods=METHODS, max_cells=0, verbose=0) == []  # fmt: skip
     assert json.loads((tmp_path / "few" / "datasets.json").read_text()) == few
     assert (tmp_path / "few" / "summary.csv").read_text() == summary
+
+
+def test_few_label_tables_show_one_version_of_each_data_set(tmp_path):
+    """The cells of a data set the run was not given once mixed every version of its data,
+    under the newest one's description; an older folder's bfloat16 tables lost its caption."""
+    rng = np.random.default_rng(2)
+    paths = [tmp_path / "a.npz", tmp_path / "b.npz"]
+    for path in paths:
+        np.savez(path, **dict(zip("Xy", tinted_images(rng, 90, n_classes=3, size=12))))
+    out = tmp_path / "out"
+    args = dict(out=out, methods=["frozen_svc"], verbose=0)
+    run_few_labels("tiny", datasets=paths, precision="bfloat16", **args)
+    X, y = tinted_images(rng, 90, n_classes=3, size=12)
+    np.savez(paths[0], X=X, y=y)  # a changes
+    run_few_labels("tiny", datasets=paths, precision="bfloat16", max_cells=1, **args)
+    new = json.loads((out / "datasets_bfloat16.json").read_text())["a"]
+    assert new["content_sha256"] == study_data(paths[0]).content
+    # An older folder: one datasets.json beside the tables of every precision.
+    (out / "datasets_bfloat16.json").rename(out / "datasets.json")
+    rows = run_few_labels("tiny", datasets=paths[1:], precision="bfloat16", max_cells=0, **args)
+    assert sum(row["n_draws"] for row in rows if row["dataset"] == "a") == 1  # the new a's cell
+    assert json.loads((out / "datasets_bfloat16.json").read_text())["a"] == new
+    assert "72 training images" in (out / "summary_bfloat16_a.rst").read_text().splitlines()[0]
 
 
 def test_budgets_a_class_cannot_fill_are_skipped_or_refused(tmp_path):

@@ -121,7 +121,7 @@ def test_tables_only_with_nothing_finished_trains_nothing(tmp_path, capsys):
     every autoencoder, wrote empty tables, then said it wrote nothing."""
     args = ["learning-curve", "--profile", "tiny", "--dataset", "digits", "--out", str(tmp_path)]
     assert main([*args, "--max-cells", "0", "--quiet"]) == 0
-    assert "No finished cells yet" in capsys.readouterr().out
+    assert "No finished cells of this data" in capsys.readouterr().out
     assert not list(tmp_path.iterdir())
 
 

@@ -347,7 +347,7 @@ def run_few_labels(
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     with locked(out):
-        read_datasets(out, precision)  # an unreadable datasets.json fails now, not after training
+        descriptions = _descriptions(out, data, precision)  # unreadable: fails before training
         log = CellLog(out / "cells.jsonl")
         comparable = [
             cell
@@ -356,8 +356,15 @@ def run_few_labels(
             and _same_profile(cell, profile)
             and _precision(cell) in (precision, None)
         ]
-        logged = [cell for cell in comparable if _same_data(cell, data)]
-        changed = sorted({c["dataset"] for c in comparable if not _same_data(c, data)})
+        contents = _contents(comparable, descriptions)
+
+        def same_data(cell):  # cells logged before the hash was: their data is unknown
+            return cell.get("sha256") in (None, contents.get(cell["dataset"]))
+
+        logged = [cell for cell in comparable if same_data(cell)]
+        changed = sorted(
+            {c["dataset"] for c in comparable if not same_data(c) and c["dataset"] in data}
+        )
         if changed and verbose:
             print(
                 f"The images or labels of {', '.join(changed)} changed since cells of the "
@@ -413,7 +420,7 @@ def run_few_labels(
         finally:
             progress.close()
             rows = summarize(done.values(), outdated.values())
-            _write(rows, out, data, precision)
+            _write(rows, out, descriptions, precision)
     return rows
 
 
@@ -442,10 +449,24 @@ def _same_profile(cell, profile):
     return cell["profile"] == expected
 
 
-def _same_data(cell, data):
-    """Whether ``cell``'s data set still has the images and labels it was computed on."""
-    loaded = data.get(cell["dataset"])
-    return loaded is None or cell.get("sha256", loaded.content) == loaded.content
+def _descriptions(out, data, precision):
+    """What each data set of the tables is: this run's data, else the data the folder's
+    tables in ``precision`` showed (those of float32 for a folder older than the files per
+    precision)."""
+    known = read_datasets(out, precision)
+    if precision != "float32":
+        known = {**read_datasets(out), **known}
+    return {**known, **{name: loaded.describe() for name, loaded in data.items()}}
+
+
+def _contents(cells, descriptions):
+    """The version (pixels' hash) of each data set whose cells the tables show: the described
+    one, else that of its latest cell (a data set whose description was deleted)."""
+    latest = {cell["dataset"]: cell["sha256"] for cell in cells if "sha256" in cell}
+    described = {
+        name: d["content_sha256"] for name, d in descriptions.items() if "content_sha256" in d
+    }
+    return {**latest, **described}
 
 
 def _cells(profile, methods, budgets, precision="float32"):
@@ -744,13 +765,13 @@ def _name(row):
     return f"{row['method']} on {row['representation']} {100 * row['mean_accuracy']:.1f} %{mark}"
 
 
-def _write(rows, out, data, precision="float32"):
+def _write(rows, out, descriptions, precision="float32"):
     """The tables and figure of ``rows``, and the description of the data they show."""
     if not rows:
         return
     shown = {row["dataset"] for row in rows}
-    descriptions = {name: d.describe() for name, d in data.items() if name in shown}
-    descriptions = describe_datasets(out, descriptions, precision)
+    descriptions = {name: d for name, d in descriptions.items() if name in shown}
+    describe_datasets(out, descriptions, precision)
     name = with_precision("summary", precision)
     write_tables(rows, out, name, list(rows[0]))
     for dataset in dict.fromkeys(row["dataset"] for row in rows):

@@ -127,10 +127,12 @@ def read_datasets(out, precision="float32"):
         descriptions = json.loads(path.read_text()) if path.exists() else {}
     except ValueError:  # not JSON
         descriptions = None
-    if not isinstance(descriptions, dict):
+    if not (
+        isinstance(descriptions, dict) and all(isinstance(d, dict) for d in descriptions.values())
+    ):
         raise StudyError(
-            f"{path} is not a JSON object of data sets: delete it (the next run that writes "
-            "the tables writes it again)."
+            f"{path} is not a JSON object of data sets: delete it (each run that writes "
+            "tables describes the data sets it was given again)."
         )
     return descriptions
 

@@ -450,7 +450,7 @@ def run_learning_curve(
         rows = _run_cells(
             models, todo, done, profile, arrays, out, run, n_jobs, kept, known, verbose
         )
-        if figures:
+        if figures and rows:  # none: the figures of the data the tables show stay
             from ._figures import display_names, save_study_figures  # matplotlib when asked
 
             reconstructions = {
@@ -486,12 +486,17 @@ def _cells_to_run(out, profile, run, names, max_cells, verbose):
     other = sum(c.get("profile") != as_json(profile) for c in logged)
     if other and verbose:
         print(f"{other} cells of other profiles in {out} stay out of the tables (cells.jsonl)")
-    stale = sum(c.get("dataset", "mnist") == dataset and c.get("sha256", sha256) != sha256
-                for c in logged)  # fmt: skip
+    stale = sum(
+        c.get("profile") == as_json(profile)
+        and c.get("dataset", "mnist") == dataset
+        and c.get("sha256", sha256) != sha256
+        and c.get("precision", "float32") == run["precision"]
+        for c in logged
+    )
     if stale and verbose:
         print(
-            f"The images or labels of {dataset} changed since {stale} cells of {out} were "
-            "computed: those cells are left out (they stay in cells.jsonl)."
+            f"The images or labels of {dataset} changed since {stale} of the cells in {out} "
+            "were computed: they are left out (they stay in cells.jsonl)."
         )
     # Repeat by repeat, the sizes the paper reports first: a partial run is still a table.
     todo = sorted(
