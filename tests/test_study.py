@@ -143,7 +143,7 @@ def test_a_run_with_nothing_to_run_trains_nothing_and_prints_the_data_it_read(tm
         assert "full 360-image digits" in capsys.readouterr().out
     assert not list((tmp_path / "autoencoders").iterdir())
     assert (tmp_path / "runs.jsonl").read_text() == '{"run": "older"}\n'
-    for unreadable in ("", "[]"):
+    for unreadable in ("", "[]", '{"digits": []}', '{"digits": {"title": "digits"}}'):
         (tmp_path / "datasets.json").write_text(unreadable)
         assert main(args) == 1
         assert "datasets.json is not a JSON object of data sets" in capsys.readouterr().err

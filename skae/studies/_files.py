@@ -119,6 +119,10 @@ def locked(folder):
             fcntl.flock(file, fcntl.LOCK_UN)
 
 
+# What the tables' captions and the printed answers read of a data set's description.
+_DESCRIBED = {"title", "image_shape", "classes", "pool", "test", "test_source", "content_sha256"}
+
+
 def read_datasets(out, precision="float32"):
     """What each data set of ``out``'s tables in ``precision`` is: ``datasets.json`` (or
     ``datasets_<precision>.json``, beside that precision's tables), ``{}`` when absent."""
@@ -128,11 +132,12 @@ def read_datasets(out, precision="float32"):
     except ValueError:  # not JSON
         descriptions = None
     if not (
-        isinstance(descriptions, dict) and all(isinstance(d, dict) for d in descriptions.values())
+        isinstance(descriptions, dict)
+        and all(isinstance(d, dict) and _DESCRIBED <= d.keys() for d in descriptions.values())
     ):
         raise StudyError(
-            f"{path} is not a JSON object of data sets: delete it (each run that writes "
-            "tables describes the data sets it was given again)."
+            f"{path} is not a JSON object of data sets, each with {sorted(_DESCRIBED)}: "
+            "delete it (each run that writes tables describes the data sets it was given)."
         )
     return descriptions
 
