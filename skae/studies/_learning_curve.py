@@ -475,24 +475,19 @@ def _cells_to_run(out, profile, run, names, max_cells, verbose):
     and the unfinished ones of ``names`` to run now (at most ``max_cells``)."""
     logged = CellLog(out / "cells.jsonl").read()
     dataset, sha256 = run["dataset"]["name"], run["dataset"]["content_sha256"]
-    done = {  # cells logged before the data set was recorded are MNIST's
-        (c["pipeline"], c["train_size"], c["repeat"]): c
+    comparable = [  # cells logged before the data set was recorded are MNIST's
+        c
         for c in logged
         if c.get("profile") == as_json(profile)
         and c.get("dataset", "mnist") == dataset
-        and c.get("sha256", sha256) == sha256  # a changed data set: its cells are stale
         and c.get("precision", "float32") == run["precision"]
-    }
+    ]
+    current = [c for c in comparable if c.get("sha256", sha256) == sha256]
+    done = {(c["pipeline"], c["train_size"], c["repeat"]): c for c in current}
     other = sum(c.get("profile") != as_json(profile) for c in logged)
     if other and verbose:
         print(f"{other} cells of other profiles in {out} stay out of the tables (cells.jsonl)")
-    stale = sum(
-        c.get("profile") == as_json(profile)
-        and c.get("dataset", "mnist") == dataset
-        and c.get("sha256", sha256) != sha256
-        and c.get("precision", "float32") == run["precision"]
-        for c in logged
-    )
+    stale = len(comparable) - len(current)  # a changed data set: its cells are left out
     if stale and verbose:
         print(
             f"The images or labels of {dataset} changed since {stale} of the cells in {out} "
