@@ -463,10 +463,7 @@ def _contents(cells, descriptions):
     """The version (pixels' hash) of each data set whose cells the tables show: the described
     one, else that of its latest cell (a data set whose description was deleted)."""
     latest = {cell["dataset"]: cell["sha256"] for cell in cells if "sha256" in cell}
-    described = {
-        name: d["content_sha256"] for name, d in descriptions.items() if "content_sha256" in d
-    }
-    return {**latest, **described}
+    return {**latest, **{name: d["content_sha256"] for name, d in descriptions.items()}}
 
 
 def _cells(profile, methods, budgets, precision="float32"):

@@ -126,7 +126,7 @@ _DESCRIBED = {"title", "image_shape", "classes", "pool", "test", "test_source", 
 def read_datasets(out, precision="float32"):
     """What each data set of ``out``'s tables in ``precision`` is: ``datasets.json`` (or
     ``datasets_<precision>.json``, beside that precision's tables), ``{}`` when absent."""
-    path = Path(out) / f"{with_precision('datasets', precision)}.json"
+    path = _datasets_path(out, precision)
     try:
         descriptions = json.loads(path.read_text()) if path.exists() else {}
     except ValueError:  # not JSON
@@ -147,10 +147,13 @@ def describe_datasets(out, descriptions, precision="float32"):
     tables in ``precision`` (see :func:`read_datasets`), as those tables are written: the
     file describes the data the tables show, even after the data changed."""
     merged = {**read_datasets(out, precision), **descriptions}
-    path = Path(out) / f"{with_precision('datasets', precision)}.json"
-    with write_atomic(path) as file:
+    with write_atomic(_datasets_path(out, precision)) as file:
         json.dump(merged, file, indent=2)
     return merged
+
+
+def _datasets_path(out, precision):
+    return Path(out) / f"{with_precision('datasets', precision)}.json"
 
 
 def with_precision(stem, precision="float32"):
