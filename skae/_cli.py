@@ -175,7 +175,7 @@ def _cell_budget(text):
     return value
 
 
-def _add_common(parser, profiles, default_out):
+def _add_common(parser, profiles, default_out, parallel):
     parser.add_argument("--profile", choices=sorted(profiles), default="quick")
     parser.add_argument("--out", default=default_out, help=f"output folder ({default_out})")
     parser.add_argument("--data-home", help="folder with MNIST/ and FashionMNIST/ (or SKAE_DATA)")
@@ -183,9 +183,8 @@ def _add_common(parser, profiles, default_out):
         "--n-jobs",
         type=_worker_count,
         default=1,
-        help="parallel joblib workers (-1: all cores), each with cores / N torch threads; "
-        "the autoencoders pretrain in parallel too (on 2 cores, 2 workers pretrain 1.4x "
-        "faster than one process)",
+        help=f"parallel joblib workers (-1: all cores), each with cores / N torch threads: "
+        f"{parallel}",
     )
     parser.add_argument(
         "--dask",
@@ -227,7 +226,13 @@ def build_parser():
         help="seed-0 study: frozen pretrained encoders vs a CNN, accuracy vs number of labels",
         description="Run or resume the learning-curve study; finished cells are not rerun.",
     )
-    _add_common(curve, PROFILES, "results")
+    _add_common(
+        curve,
+        PROFILES,
+        "results",
+        "the cells, and the autoencoders' pretraining (on 2 cores, 2 workers pretrain 1.4x "
+        "faster than one process)",
+    )
     curve.add_argument(
         "--dataset",
         default="mnist",
@@ -251,7 +256,7 @@ def build_parser():
         help="seed-1 studies: AE search, denoising, VAE, latent plots, transfer learning",
         description="Train the seed-1 models once (cached) and write metrics and figures.",
     )
-    _add_common(seed1, SEED1_PROFILES, "results/seed1")
+    _add_common(seed1, SEED1_PROFILES, "results/seed1", "the random search's candidates")
     seed1.add_argument(
         "--ae-params",
         choices=["paper", "search"],
@@ -278,7 +283,9 @@ def build_parser():
         help="few-label study: from scratch vs pretrained vs semi-supervised, 100-3000 labels",
         description="Run or resume the few-label study; finished cells are not rerun.",
     )
-    _add_common(few, FEW_LABELS_PROFILES, "results/few_labels")
+    _add_common(
+        few, FEW_LABELS_PROFILES, "results/few_labels", "the cells, of every data set at once"
+    )
     _add_inputs(few)
     _add_precision(
         few, "the autoencoder's pretraining, of the pseudo-label CNNs and of ladder_conv"

@@ -2,6 +2,7 @@
 
 import csv
 
+import joblib
 import numpy as np
 import pytest
 
@@ -63,6 +64,23 @@ def test_partial_runs_add_up_to_the_whole(tiny, tmp_path):
     cells = study.CellLog(tmp_path / "cells.jsonl").read()
     assert len(cells) == 72
     assert run_few_labels("tiny", out=tmp_path, methods=METHODS, verbose=0) == rows  # seeded
+
+
+def test_parallel_workers_train_the_cells_of_every_data_set_at_once(tmp_path, monkeypatch):
+    """One method at one budget once ran its cells one at a time whatever ``n_jobs`` (a
+    pool per data set and draw held one cell)."""
+    pools = []
+
+    class Recorded(joblib.Parallel):
+        def __call__(self, tasks):
+            tasks = list(tasks)
+            pools.append((self.n_jobs, len(tasks)))
+            return super().__call__(tasks)
+
+    monkeypatch.setattr(study.joblib, "Parallel", Recorded)
+    rows = run_few_labels("tiny", out=tmp_path, methods=["cnn"], n_labels=[20], n_jobs=2, verbose=0)
+    assert pools == [(2, 4)]  # mnist and fashion, 2 draws each
+    assert {(row["dataset"], row["n_draws"]) for row in rows} == {("mnist", 2), ("fashion", 2)}
 
 
 def test_labeled_draws_are_class_balanced_and_seeded():
@@ -234,7 +252,7 @@ def test_outdated_rows_stay_out_of_the_figure_and_the_answer(monkeypatch, tmp_pa
     study._write(rows, tmp_path, {})
     assert drawn == [rows[:2]]
     table = (tmp_path / "summary_digits.rst").read_text()
-    assert "90.0 ± 0.0 †" in table and table.count("†") == 2  # the value, the footnote
+    assert "90.00 ± 0.00 †" in table and table.count("†") == 2  # the value, the footnote
     figure = tmp_path / "figures" / "few_labels.png"
     figure.parent.mkdir()
     figure.write_bytes(b"a figure of cells since outdated")

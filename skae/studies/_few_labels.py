@@ -11,7 +11,6 @@ the graph as well).
 Cells are logged as they finish (``cells.jsonl``), so a stopped run resumes where it ended.
 """
 
-import itertools
 import math
 import time
 from dataclasses import asdict, dataclass
@@ -399,24 +398,26 @@ def run_few_labels(
                 print(note)
         progress = tqdm(total=len(todo), unit="cell", disable=not verbose)
         try:
-            representations = {}  # per data set, fitted once per run
-            for dataset, cells in itertools.groupby(todo, key=lambda cell: cell["dataset"]):
-                if dataset not in representations:
-                    needed = {cell["representation"] for cell in todo if cell["dataset"] == dataset}
-                    representations[dataset] = _representations(
-                        data[dataset], needed, profile, out, device, precision, verbose
-                    )
-                encoders = representations[dataset]
-                finished = joblib.Parallel(n_jobs=n_jobs, return_as="generator_unordered")(
-                    joblib.delayed(_run)(cell, data[dataset], encoders, profile, device)
-                    for cell in cells
+            needed = {}  # the representations of each data set, fitted once per run
+            for cell in todo:
+                needed.setdefault(cell["dataset"], set()).add(cell["representation"])
+            encoders = {
+                name: _representations(data[name], names, profile, out, device, precision, verbose)
+                for name, names in needed.items()
+            }
+            # one pool for all the cells: those of different data sets train side by side too
+            finished = joblib.Parallel(n_jobs=n_jobs, return_as="generator_unordered")(
+                joblib.delayed(_run)(
+                    cell, data[cell["dataset"]], encoders[cell["dataset"]], profile, device
                 )
-                for cell in finished:
-                    log.append(cell)
-                    done[_key(cell)] = cell
-                    progress.update()
-                    if verbose:
-                        progress.write(_describe(cell))
+                for cell in todo
+            )
+            for cell in finished:
+                log.append(cell)
+                done[_key(cell)] = cell
+                progress.update()
+                if verbose:
+                    progress.write(_describe(cell))
         finally:
             progress.close()
             rows = summarize(done.values(), outdated.values())
@@ -680,7 +681,7 @@ def format_few_labels(rows, dataset="mnist", description=None):
         if row["dataset"] == dataset:
             mark = " (transductive)" if row["transductive"] else ""
             name = f"{row['method']} on {row['representation']}{mark}"
-            cell = f"{100 * row['mean_accuracy']:.1f} ± {100 * row['std_accuracy']:.1f}"
+            cell = f"{100 * row['mean_accuracy']:.2f} ± {100 * row['std_accuracy']:.2f}"
             cell += OUTDATED_MARK if row.get("outdated") else ""
             lines.setdefault(name, {})[row["n_labels"]] = cell
     for name, (values, transductive) in ANCHORS.get(dataset, {}).items():
@@ -759,7 +760,7 @@ def _test_noise(accuracies, n_test):
 
 def _name(row):
     mark = OUTDATED_MARK if row.get("outdated") else ""
-    return f"{row['method']} on {row['representation']} {100 * row['mean_accuracy']:.1f} %{mark}"
+    return f"{row['method']} on {row['representation']} {100 * row['mean_accuracy']:.2f} %{mark}"
 
 
 def _write(rows, out, descriptions, precision="float32"):
