@@ -183,8 +183,8 @@ def _add_common(parser, profiles, default_out, parallel):
         "--n-jobs",
         type=_worker_count,
         default=1,
-        help=f"parallel joblib workers (-1: all cores), each with cores / N torch threads: "
-        f"{parallel}",
+        help=f"parallel joblib workers (-1: all cores), each with cores / N torch threads, "
+        f"for {parallel}",
     )
     parser.add_argument(
         "--dask",
@@ -284,7 +284,7 @@ def build_parser():
         description="Run or resume the few-label study; finished cells are not rerun.",
     )
     _add_common(
-        few, FEW_LABELS_PROFILES, "results/few_labels", "the cells, of every data set at once"
+        few, FEW_LABELS_PROFILES, "results/few_labels", "the cells of every data set, side by side"
     )
     _add_inputs(few)
     _add_precision(

@@ -83,6 +83,17 @@ def test_parallel_workers_train_the_cells_of_every_data_set_at_once(tmp_path, mo
     assert {(row["dataset"], row["n_draws"]) for row in rows} == {("mnist", 2), ("fashion", 2)}
 
 
+def test_a_data_set_without_the_asked_budget_is_named(tmp_path, capsys):
+    """``--n-labels 50`` over digits (budgets 20, 50) and a 2-class set (budgets 4, 10)
+    once ran digits alone, silently."""
+    rng = np.random.default_rng(0)
+    X, y = rng.random((40, 8, 8)), np.repeat([0, 1], 20)
+    np.savez(tmp_path / "two.npz", X=X, y=y)
+    args = {"methods": ["frozen_svc"], "n_labels": [50], "max_cells": 0}
+    run_few_labels("tiny", out=tmp_path, datasets=["digits", tmp_path / "two.npz"], **args)
+    assert "No budget of [50] labels for two (budgets: {'two': [4, 10]})" in capsys.readouterr().out
+
+
 def test_labeled_draws_are_class_balanced_and_seeded():
     y = np.arange(1000) % 10
     draw = labeled_draw(y, 100, draw=3)
@@ -245,7 +256,7 @@ def test_outdated_rows_stay_out_of_the_figure_and_the_answer(monkeypatch, tmp_pa
         row("poisson_inductive", 0.9, True, True),
     ]
     answer = study.answer_few_labels(rows, "digits")
-    assert "pretraining does not help (-10.0 points)" in answer and "poisson" not in answer
+    assert "pretraining does not help (-10.00 points)" in answer and "poisson" not in answer
     drawn = []
     monkeypatch.setattr("skae.plots.plot_few_labels", lambda rows, **kw: drawn.append(rows))
     monkeypatch.setattr(study, "save_figures", lambda *a, **k: None)
@@ -272,8 +283,28 @@ def test_a_gap_within_the_test_sets_noise_answers_neither_way():
         for rep, method, accuracy, pretrained in [("pixels", "cnn", 1.0, False),
                                                   ("dense_ae", "frozen_svc", 0.5, True)]
     ]  # fmt: skip
-    assert "does not help (-50.0 points)" in study.answer_few_labels(rows, "tiny")
+    assert "does not help (-50.00 points)" in study.answer_few_labels(rows, "tiny")
     answer = study.answer_few_labels(rows, "tiny", n_test=2)
     assert answer.startswith("2 labels: no answer, the gap is within the noise of 2 test images")
-    assert "noise ±69.3" in answer  # 1.96 * sqrt((0.25 + 0) / 2)
-    assert "does not help (-50.0 points)" in study.answer_few_labels(rows, "tiny", n_test=1000)
+    assert "noise ±69.30" in answer  # 1.96 * sqrt((0.25 + 0) / 2)
+    assert "does not help (-50.00 points)" in study.answer_few_labels(rows, "tiny", n_test=1000)
+
+
+def test_answers_give_the_gap_as_the_tables_give_the_means():
+    """A 0.04-point gap once printed as "+0.0 points" beside means of two decimals, and a
+    tie without a test-set size as "within the noise of None test images"."""
+    rows = [
+        {"dataset": "d", "representation": rep, "method": method, "n_labels": 100,
+         "mean_accuracy": accuracy, "std_accuracy": 0.0, "n_draws": 5, "transductive": False,
+         "pretrained": pretrained}
+        for rep, method, accuracy, pretrained in [("pixels", "cnn", 0.9911, False),
+                                                  ("pixels", "ladder_conv", 0.9915, True)]
+    ]  # fmt: skip
+    answer = study.answer_few_labels(rows, "d")
+    assert answer == (
+        "100 labels: pretraining helps (+0.04 points): pretrained ladder_conv on pixels "
+        "99.15 % vs without pretraining cnn on pixels 99.11 %"
+    )
+    assert "(+0.04 points, noise ±0.26)" in study.answer_few_labels(rows, "d", n_test=10_000)
+    tie = [row | {"mean_accuracy": 0.5} for row in rows]
+    assert "None" not in study.answer_few_labels(tie, "d")

@@ -285,7 +285,9 @@ def run_few_labels(
         Pixels in [0, 1], or standardized per channel as seed-0 fed them; a standardized
         data set is named ``<name>_standardized`` in cells, tables and caches.
     n_jobs : int, default=1
-        Cells trained in parallel (joblib workers; ``-1``: all cores).
+        Cells trained in parallel, those of every data set in one pool (joblib workers;
+        ``-1``: all cores). The autoencoders of every data set the cells need are pretrained
+        (or read from the cache) first.
     device : str, default="cpu"
         Torch device of the autoencoders and classifiers.
     precision : {"float32", "bfloat16", "float16"}, default="float32"
@@ -342,6 +344,12 @@ def run_few_labels(
         raise StudyError(
             f"Unknown n_labels {unknown}; the budgets are "
             f"{ {name: kept for name, (kept, _) in budgets.items()} }."
+        )
+    skipped = [name for name, (kept, _) in budgets.items() if not {*(n_labels or kept)} & {*kept}]
+    if skipped and verbose:  # kept is never empty: study_data refuses such data
+        print(
+            f"No budget of {sorted(n_labels)} labels for {', '.join(skipped)} (budgets: "
+            f"{ {name: budgets[name][0] for name in skipped} }): no cell of it runs."
         )
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -737,12 +745,12 @@ def answer_few_labels(rows, dataset, n_test=None):
             continue
         gain = 100 * (best[True]["mean_accuracy"] - best[False]["mean_accuracy"])
         noise = _test_noise([best[flag]["mean_accuracy"] for flag in (True, False)], n_test)
-        if abs(gain) <= noise:
+        if n_test and abs(gain) <= noise:
             verdict = f"no answer, the gap is within the noise of {n_test} test images"
-            gain_text = f"{gain:+.1f} points, noise ±{noise:.1f}"
+            gain_text = f"{gain:+.2f} points, noise ±{noise:.2f}"
         else:
             verdict = "pretraining helps" if gain > 0 else "pretraining does not help"
-            gain_text = f"{gain:+.1f} points"
+            gain_text = f"{gain:+.2f} points"
         lines.append(
             f"{n} labels: {verdict} ({gain_text}): pretrained {_name(best[True])} "
             f"vs without pretraining {_name(best[False])}"
@@ -797,6 +805,6 @@ def _describe(cell):
     mark = " (transductive)" if cell["transductive"] else ""
     return (
         f"{cell['dataset']:<8} n={cell['n_labels']:<5} draw={cell['draw']} "
-        f"{cell['method']} on {cell['representation']}{mark}: {cell['accuracy']:.3f} "
+        f"{cell['method']} on {cell['representation']}{mark}: {100 * cell['accuracy']:.2f} % "
         f"({cell['fit_time']:.1f}s)"
     )
