@@ -273,16 +273,21 @@ def test_outdated_rows_stay_out_of_the_figure_and_the_answer(monkeypatch, tmp_pa
     assert study.answer_few_labels(only_outdated, "digits") == study.NO_ANSWER
 
 
+def _inductive_rows(dataset, n_labels, *methods):
+    """Summary rows of ``(representation, method, mean accuracy, pretrained)`` methods."""
+    return [
+        {"dataset": dataset, "representation": rep, "method": method, "n_labels": n_labels,
+         "mean_accuracy": accuracy, "std_accuracy": 0.0, "n_draws": 2, "transductive": False,
+         "pretrained": pretrained}
+        for rep, method, accuracy, pretrained in methods
+    ]  # fmt: skip
+
+
 def test_a_gap_within_the_test_sets_noise_answers_neither_way():
     """A 2-class folder of 3 images per class once said "does not help (-50.0 points)" from
     2 test images."""
-    rows = [
-        {"dataset": "tiny", "representation": rep, "method": method, "n_labels": 2,
-         "mean_accuracy": accuracy, "std_accuracy": 0.0, "n_draws": 2, "transductive": False,
-         "pretrained": pretrained}
-        for rep, method, accuracy, pretrained in [("pixels", "cnn", 1.0, False),
-                                                  ("dense_ae", "frozen_svc", 0.5, True)]
-    ]  # fmt: skip
+    rows = _inductive_rows("tiny", 2, ("pixels", "cnn", 1.0, False),
+                           ("dense_ae", "frozen_svc", 0.5, True))  # fmt: skip
     assert "does not help (-50.00 points)" in study.answer_few_labels(rows, "tiny")
     answer = study.answer_few_labels(rows, "tiny", n_test=2)
     assert answer.startswith("2 labels: no answer, the gap is within the noise of 2 test images")
@@ -293,13 +298,8 @@ def test_a_gap_within_the_test_sets_noise_answers_neither_way():
 def test_answers_give_the_gap_as_the_tables_give_the_means():
     """A 0.04-point gap once printed as "+0.0 points" beside means of two decimals, and a
     tie without a test-set size as "within the noise of None test images"."""
-    rows = [
-        {"dataset": "d", "representation": rep, "method": method, "n_labels": 100,
-         "mean_accuracy": accuracy, "std_accuracy": 0.0, "n_draws": 5, "transductive": False,
-         "pretrained": pretrained}
-        for rep, method, accuracy, pretrained in [("pixels", "cnn", 0.9911, False),
-                                                  ("pixels", "ladder_conv", 0.9915, True)]
-    ]  # fmt: skip
+    rows = _inductive_rows("d", 100, ("pixels", "cnn", 0.9911, False),
+                           ("pixels", "ladder_conv", 0.9915, True))  # fmt: skip
     answer = study.answer_few_labels(rows, "d")
     assert answer == (
         "100 labels: pretraining helps (+0.04 points): pretrained ladder_conv on pixels "
