@@ -339,17 +339,18 @@ def run_few_labels(
             )
         data[loaded.name] = loaded
     budgets = {name: loaded.budgets(profile.labels_per_class) for name, loaded in data.items()}
-    unknown = sorted(set(n_labels or ()) - {n for kept, _ in budgets.values() for n in kept})
+    asked = set(n_labels or ())
+    unknown = sorted(asked - {n for kept, _ in budgets.values() for n in kept})
     if unknown:
         raise StudyError(
             f"Unknown n_labels {unknown}; the budgets are "
             f"{ {name: kept for name, (kept, _) in budgets.items()} }."
         )
-    skipped = [name for name, (kept, _) in budgets.items() if not {*(n_labels or kept)} & {*kept}]
-    if skipped and verbose:  # kept is never empty: study_data refuses such data
+    skipped = {name: kept for name, (kept, _) in budgets.items() if asked and not asked & {*kept}}
+    if skipped and verbose:
         print(
-            f"No budget of {sorted(n_labels)} labels for {', '.join(skipped)} (budgets: "
-            f"{ {name: budgets[name][0] for name in skipped} }): no cell of it runs."
+            f"No budget of {sorted(asked)} labels for {', '.join(skipped)} (budgets: "
+            f"{skipped}): no cell of it runs."
         )
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
