@@ -43,11 +43,11 @@ def main():
     labeled = data.labeled_draw(n_labels, args.draw)
     y = np.full(len(data.y), -1)
     y[labeled] = data.y[labeled]
+    older = {"dataset": "mnist", "noise_std": 0.3}  # rows logged before these fields
     for epochs in args.epochs:
         key = {"dataset": args.dataset, "epochs": epochs, "draw": args.draw, "n_labels": n_labels}
         key["noise_std"] = args.noise_std
-        defaults = {"dataset": "mnist", "noise_std": 0.3}
-        if any({k: (defaults | row)[k] for k in key} == key for row in rows):
+        if any({k: (older | row)[k] for k in key} == key for row in rows):
             continue
         start, cpu = time.perf_counter(), time.process_time()
         model = LadderClassifier(
